@@ -1,0 +1,400 @@
+"""The deck's classic models: from the 1943 threshold unit to the MNIST convnet.
+
+Builders are pure Keras: ``builder(inputs, x, **kwargs) -> keras.Model`` where ``inputs`` is the
+model's input and ``x`` the preprocessed tensor (``zoo.load`` makes both). Keras is imported inside
+the builders, so importing this module (and the registry) never imports TensorFlow.
+
+Example:
+    >>> import zoo
+    >>> model = zoo.load("mcculloch_pitts", preset="and")
+    >>> model.predict(np.array([[1, 1], [1, 0]]), verbose=0).ravel()
+    array([1., 0.], dtype=float32)
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from zoo.spec import ModelSpec, Reference, WeightsSpec
+
+DECK = "the deck (Kuzovkin 2016), after Radford's 'Introduction to Deep Learning with Python'"
+
+#: McCulloch-Pitts presets: (weights, threshold); the unit fires when w . x >= threshold.
+MCCULLOCH_PITTS_PRESETS = {
+    "and": ((1.0, 1.0), 2.0),
+    "or": ((1.0, 1.0), 1.0),
+    "not": ((-1.0, 0.0), 0.0),  # reads the first input only; the second is ignored
+}
+
+#: The step-by-step backpropagation example (Mazur 2015): w1..w8, b1, b2.
+BACKPROP_WEIGHTS = (0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55)
+BACKPROP_BIASES = (0.35, 0.60)
+BACKPROP_INPUTS = (0.05, 0.10)
+BACKPROP_TARGETS = (0.01, 0.99)
+BACKPROP_LEARNING_RATE = 0.5
+
+#: Prewitt kernels as Conv2D computes them (cross-correlation): horizontal edges, vertical edges.
+PREWITT_KERNELS = (
+    ((1.0, 1.0, 1.0), (0.0, 0.0, 0.0), (-1.0, -1.0, -1.0)),
+    ((1.0, 0.0, -1.0), (1.0, 0.0, -1.0), (1.0, 0.0, -1.0)),
+)
+
+
+@lru_cache(maxsize=None)
+def _custom_objects() -> dict[str, Any]:
+    """Define the few custom layers/models once, on first use (imports Keras)."""
+    import keras
+    import numpy as np
+    from keras import ops
+
+    @keras.saving.register_keras_serializable(package="zoo")
+    class HeavisideStep(keras.layers.Layer):
+        """1 where the input is >= 0, else 0: the threshold of a logic unit."""
+
+        def call(self, z):
+            return ops.cast(ops.greater_equal(z, 0), self.compute_dtype)
+
+    @keras.saving.register_keras_serializable(package="zoo")
+    class FixedBiasDense(keras.layers.Layer):
+        """Dense layer with one shared bias that training leaves alone (as in Mazur's example)."""
+
+        def __init__(self, units, kernel=None, bias=0.0, activation=None, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.initial_kernel = kernel
+            self.initial_bias = float(bias)
+            self.activation = keras.activations.get(activation)
+
+        def build(self, input_shape):
+            # Values are assigned at full precision: Constant() would round lists through float32.
+            self.kernel = self.add_weight(
+                name="kernel", shape=(input_shape[-1], self.units), initializer="glorot_uniform"
+            )
+            if self.initial_kernel is not None:
+                self.kernel.assign(np.asarray(self.initial_kernel, dtype=self.variable_dtype))
+            self.bias = self.add_weight(name="bias", shape=(), initializer="zeros", trainable=False)
+            self.bias.assign(np.asarray(self.initial_bias, dtype=self.variable_dtype))
+
+        def call(self, x):
+            return self.activation(ops.matmul(x, self.kernel) + self.bias)
+
+        def get_config(self):
+            config = super().get_config()
+            config.update(
+                units=self.units,
+                kernel=self.initial_kernel,
+                bias=self.initial_bias,
+                activation=keras.activations.serialize(self.activation),
+            )
+            return config
+
+    @keras.saving.register_keras_serializable(package="zoo")
+    class PerceptronModel(keras.Model):
+        """Rosenblatt's perceptron: fit() applies the perceptron learning rule, not gradients.
+
+        For each sample, w += lr * (target - output) * x and b += lr * (target - output).
+        """
+
+        def __init__(self, *args, learning_rate=1.0, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.learning_rate = learning_rate
+
+        def train_step(self, data):
+            x, y = data[0], data[1]
+            dense = self.get_layer("perceptron_unit")
+            output = self(x, training=True)
+            error = ops.cast(ops.reshape(y, ops.shape(output)), output.dtype) - output
+            x = ops.cast(x, output.dtype)
+            dense.kernel.assign_add(self.learning_rate * ops.matmul(ops.transpose(x), error))
+            dense.bias.assign_add(self.learning_rate * ops.sum(error, axis=0))
+            return {"errors": ops.sum(ops.abs(error))}
+
+        def get_config(self):
+            config = super().get_config()
+            config["learning_rate"] = self.learning_rate
+            return config
+
+    @keras.saving.register_keras_serializable(package="zoo")
+    class AutoencoderClassifier(keras.Model):
+        """Encoder + linear probe on the code; ``decoder`` rebuilds images from the code."""
+
+        def __init__(self, *args, decoder=None, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.decoder = decoder
+
+        def reconstruct(self, images):
+            """Images (N, 28, 28[, 1]) in 0..255 -> reconstructions (N, 28, 28) in 0..1."""
+            code_model = keras.Model(self.inputs, self.get_layer("code").output)
+            return self.decoder(code_model(images))
+
+    return {
+        "HeavisideStep": HeavisideStep,
+        "FixedBiasDense": FixedBiasDense,
+        "PerceptronModel": PerceptronModel,
+        "AutoencoderClassifier": AutoencoderClassifier,
+    }
+
+
+def build_mcculloch_pitts(inputs, x, preset: str = "and"):
+    """A threshold logic unit with fixed weights: AND, OR or NOT of binary inputs."""
+    import keras
+
+    if preset not in MCCULLOCH_PITTS_PRESETS:
+        raise ValueError(
+            f"Unknown McCulloch-Pitts preset {preset!r}; valid: {', '.join(MCCULLOCH_PITTS_PRESETS)}"
+        )
+    weights, threshold = MCCULLOCH_PITTS_PRESETS[preset]
+    z = keras.layers.Dense(
+        1,
+        kernel_initializer=keras.initializers.Constant([[w] for w in weights]),
+        bias_initializer=keras.initializers.Constant(-threshold),
+        trainable=False,
+        name="threshold_unit",
+    )(x)
+    out = _custom_objects()["HeavisideStep"](name="fires")(z)
+    return keras.Model(inputs, out)
+
+
+def build_perceptron(inputs, x, learning_rate: float = 1.0):
+    """Rosenblatt's perceptron: a linear unit with a hard threshold, trained by the perceptron rule."""
+    import keras
+
+    z = keras.layers.Dense(1, kernel_initializer="zeros", name="perceptron_unit")(x)
+    out = _custom_objects()["HeavisideStep"](name="fires")(z)
+    return _custom_objects()["PerceptronModel"](inputs, out, learning_rate=learning_rate)
+
+
+def build_backprop_2_2_2(inputs, x):
+    """The 2-2-2 sigmoid net of Mazur's step-by-step backpropagation example, in float64."""
+    import keras
+
+    w1, w2, w3, w4, w5, w6, w7, w8 = BACKPROP_WEIGHTS
+    dense = _custom_objects()["FixedBiasDense"]
+    # kernel[i][j] connects input i to unit j: h1 = w1*i1 + w2*i2 + b1, h2 = w3*i1 + w4*i2 + b1.
+    h = dense(2, kernel=[[w1, w3], [w2, w4]], bias=BACKPROP_BIASES[0], activation="sigmoid",
+              dtype="float64", name="hidden")(x)
+    out = dense(2, kernel=[[w5, w7], [w6, w8]], bias=BACKPROP_BIASES[1], activation="sigmoid",
+                dtype="float64", name="output")(h)
+    return keras.Model(inputs, out)
+
+
+def build_prewitt(inputs, x):
+    """A fixed Prewitt edge detector: channel 0 horizontal edges, channel 1 vertical edges."""
+    import keras
+    import numpy as np
+
+    kernel = np.stack(PREWITT_KERNELS, axis=-1)[:, :, None, :]  # (3, 3, 1, 2)
+    edges = keras.layers.Conv2D(
+        2, 3, padding="valid", use_bias=False, trainable=False,
+        kernel_initializer=keras.initializers.Constant(kernel), name="prewitt",
+    )(x)
+    return keras.Model(inputs, edges)
+
+
+def build_softmax_regression(inputs, x):
+    """The deck's '1-layer NN': 784 pixels -> 10-way softmax."""
+    import keras
+
+    x = keras.layers.Flatten(name="flatten")(x)
+    out = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, out)
+
+
+def build_mlp_625(inputs, x):
+    """One hidden layer of 625 sigmoid units."""
+    import keras
+
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(625, activation="sigmoid", name="hidden")(x)
+    out = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, out)
+
+
+def build_modern_mlp(inputs, x, dropout_input: float = 0.1, dropout_hidden: float = 0.25):
+    """Two hidden layers of 625 ReLU units with dropout (Srivastava et al. 2014)."""
+    import keras
+
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dropout(dropout_input, name="dropout_input")(x)
+    for index in (1, 2):
+        x = keras.layers.Dense(625, activation="relu", name=f"hidden{index}")(x)
+        x = keras.layers.Dropout(dropout_hidden, name=f"dropout{index}")(x)
+    out = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, out)
+
+
+def build_mnist_convnet(inputs, x):
+    """3x3 convs (32, 64, 128) with batch norm, max-pool and dropout, then dense 625."""
+    import keras
+
+    for index, filters in enumerate((32, 64, 128), start=1):
+        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{index}")(x)
+        x = keras.layers.BatchNormalization(name=f"bn{index}")(x)
+        x = keras.layers.ReLU(name=f"relu{index}")(x)
+        x = keras.layers.MaxPooling2D(name=f"pool{index}")(x)
+        x = keras.layers.Dropout(0.25, name=f"dropout{index}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(625, activation="relu", name="dense625")(x)
+    x = keras.layers.Dropout(0.5, name="dropout_dense")(x)
+    out = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, out)
+
+
+def build_mnist_autoencoder(inputs, x, code_size: int = 32):
+    """Dense autoencoder 784-256-code-256-784 (linear code); a softmax probe on the code classifies.
+
+    ``model.decoder`` maps codes back to images and ``model.reconstruct(images)`` runs both halves.
+    """
+    import keras
+
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(256, activation="relu", name="encoder_hidden")(x)
+    code = keras.layers.Dense(code_size, name="code")(x)  # linear bottleneck
+    out = keras.layers.Dense(10, activation="softmax", name="probabilities")(code)
+
+    code_input = keras.Input((code_size,), name="code_input")
+    y = keras.layers.Dense(256, activation="relu", name="decoder_hidden")(code_input)
+    y = keras.layers.Dense(28 * 28, activation="sigmoid", name="decoder_pixels")(y)
+    y = keras.layers.Reshape((28, 28), name="reconstruction")(y)
+    decoder = keras.Model(code_input, y, name="decoder")
+    return _custom_objects()["AutoencoderClassifier"](inputs, out, decoder=decoder)
+
+
+def build_mnist_rnn(inputs, x, units: int = 128):
+    """An LSTM that reads the 28 rows of a digit as a sequence of 28 vectors."""
+    import keras
+
+    x = keras.layers.Reshape((28, 28), name="rows")(x)
+    x = keras.layers.LSTM(units, name="lstm")(x)
+    out = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, out)
+
+
+def _mnist(name, builder, summary, params, sha256, floor, reference, year, **builder_kwargs):
+    return ModelSpec(
+        name=name,
+        builder=builder,
+        summary=summary,
+        family="classic",
+        dataset="mnist",
+        input_shape=(28, 28, 1),
+        num_classes=10,
+        labels="mnist",
+        preprocessing="mnist",
+        params=params,
+        weights=WeightsSpec(
+            source="shipped",
+            file=f"{name}.weights.h5",
+            sha256=sha256,
+            trained_on="MNIST training set (60,000 images), `zoo classics train`",
+        ),
+        reference=reference,
+        accuracy_floor=floor,
+        year=year,
+        builder_kwargs=builder_kwargs,
+    )
+
+
+SPECS = (
+    ModelSpec(
+        name="mcculloch_pitts",
+        builder=build_mcculloch_pitts,
+        summary="McCulloch & Pitts' threshold logic unit (1943); presets AND, OR, NOT",
+        family="classic",
+        dataset="logic",
+        input_shape=(2,),
+        num_classes=None,
+        labels="binary",
+        preprocessing="raw",
+        params=3,
+        weights=WeightsSpec(source="builtin", trained_on="fixed weights of the chosen preset"),
+        year=1943,
+        builder_kwargs={"preset": "and"},
+    ),
+    ModelSpec(
+        name="perceptron",
+        builder=build_perceptron,
+        summary="Rosenblatt's perceptron (1957), trained by the perceptron learning rule",
+        family="classic",
+        dataset="logic",
+        input_shape=(2,),
+        num_classes=None,
+        labels="binary",
+        preprocessing="raw",
+        params=3,
+        weights=WeightsSpec(
+            source="shipped",
+            file="perceptron.weights.h5",
+            sha256="d098f6c814018e7e7b6d84cd32d6ebcd6463a042b1684b183ed93b479014f395",
+            trained_on="logical AND, perceptron rule, `zoo classics train perceptron`",
+        ),
+        year=1957,
+    ),
+    ModelSpec(
+        name="backprop_2_2_2",
+        builder=build_backprop_2_2_2,
+        summary="2-2-2 sigmoid net of the step-by-step backpropagation example (float64)",
+        family="classic",
+        dataset="none",
+        input_shape=(2,),
+        input_dtype="float64",
+        num_classes=None,
+        preprocessing="raw",
+        params=10,
+        weights=WeightsSpec(source="builtin", trained_on="initial weights of Mazur (2015)"),
+        reference=Reference(None, "Mazur, 'A step by step backpropagation example' (2015)"),
+        year=1986,
+    ),
+    ModelSpec(
+        name="prewitt",
+        builder=build_prewitt,
+        summary="Fixed Prewitt edge detector: the handcrafted filter that learned convs replaced",
+        family="classic",
+        dataset="none",
+        input_shape=(None, None, 1),
+        num_classes=None,
+        preprocessing="raw",
+        params=18,
+        weights=WeightsSpec(source="builtin", trained_on="handcrafted Prewitt kernels"),
+        year=1970,
+    ),
+    _mnist(
+        "softmax_regression", build_softmax_regression,
+        "784 -> 10 softmax regression: the deck's '1-layer NN'",
+        params=7850,
+        sha256="07697e68bec19a170f1034c7c276e194b604f6c26c91fcf4d04073e3479dea78",
+        floor=92.2, reference=Reference(92.5, DECK), year=1958,
+    ),
+    _mnist(
+        "mlp_625", build_mlp_625, "One hidden layer of 625 sigmoid units",
+        params=496885,
+        sha256="e2f71c1f15844c04caa92872da49fcc4acc04427a333be835d72fc229487e21e",
+        floor=97.9, reference=Reference(98.2, DECK), year=1986,
+    ),
+    _mnist(
+        "modern_mlp", build_modern_mlp, "2 x 625 ReLU units with dropout, trained with RMSprop",
+        params=888135,
+        sha256="4582cece3e75dd7c72274449179ca35b04d805c1ba6f9f476573938d009045d0",
+        floor=98.7, reference=Reference(99.0, DECK), year=2014,
+    ),
+    _mnist(
+        "mnist_convnet", build_mnist_convnet,
+        "Convnet in the deck's spirit: 3x3 convs, max-pool, dropout, dense 625",
+        params=820229,
+        sha256="70438e4720e4ed6d8e90a3935d879df2fc64f4a303cb26b1fea6505f4da57810",
+        floor=99.5, reference=Reference(99.50, DECK), year=1998,
+    ),
+    _mnist(
+        "mnist_autoencoder", build_mnist_autoencoder,
+        "Dense autoencoder (784-256-32); a softmax probe on its 32-d code classifies",
+        params=419450,
+        sha256="0405f1f001eed0b97bd6f850bd358180edfe657285dbafbca4ecf4bf82ababe7",
+        floor=None, reference=None, year=2006,
+    ),
+    _mnist(
+        "mnist_rnn", build_mnist_rnn, "LSTM reading the 28 rows of a digit as a sequence",
+        params=81674,
+        sha256="02a36170cd4ca18e6081b4ba1725ef9a19ef2a1c21e5f03891f7d0a457ead038",
+        floor=98.5, reference=None, year=1997,
+    ),
+)

@@ -1,0 +1,58 @@
+"""Shared fixtures: the read-only ../shared folder, MNIST, and running the installed `zoo`."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ZOO_SHARED", ROOT.parent / "shared"))
+MNIST_PATH = SHARED / "data" / "mnist" / "mnist.npz"
+SAMPLES = ROOT / "zoo" / "data" / "samples"
+ZOO_COMMAND = Path(sys.executable).with_name("zoo")
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The full MNIST from ../shared (Keras layout)."""
+    from zoo.classics import mnist_data
+
+    if not MNIST_PATH.is_file():
+        pytest.fail(f"MNIST is needed for this test: expected at {MNIST_PATH}")
+    return mnist_data.load(MNIST_PATH)
+
+
+def run_zoo(*args: str, check: bool = False, env: dict | None = None,
+            cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `zoo` console script as a user would."""
+    assert ZOO_COMMAND.exists(), f"`zoo` is not installed next to {sys.executable}"
+    result = subprocess.run(
+        [str(ZOO_COMMAND), *map(str, args)], capture_output=True, text=True, timeout=600,
+        env={**os.environ, **(env or {})}, cwd=cwd,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"zoo {' '.join(map(str, args))} failed:\n{result.stderr}")
+    return result
+
+
+def assert_clean_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """A non-zero exit with a one-line `zoo: error:` message and no Python traceback."""
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "zoo: error:" in result.stderr, result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+
+
+@pytest.fixture
+def digits(mnist):
+    """The first 32 MNIST test digits and labels."""
+    return mnist.x_test[:32], mnist.y_test[:32]
+
+
+def uint8_noise(shape, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)

@@ -1,0 +1,108 @@
+"""The registry and every spec in it: schema, parameter counts, lookups, no TensorFlow import."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import pytest
+
+import zoo
+from zoo import registry
+from zoo.spec import PREPROCESSING_MODES, validate_spec
+
+from conftest import ROOT, run_zoo
+
+ALL = zoo.list_models()
+
+
+def test_registry_has_every_classic_model():
+    assert set(ALL) >= {
+        "mcculloch_pitts", "perceptron", "backprop_2_2_2", "softmax_regression", "mlp_625",
+        "modern_mlp", "mnist_convnet", "prewitt", "mnist_autoencoder", "mnist_rnn",
+    }
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_spec_is_valid(name):
+    spec = zoo.get_spec(name)
+    assert validate_spec(spec) == []
+    assert spec.preprocessing in PREPROCESSING_MODES
+    json.dumps(spec.describe())  # JSON-ready
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_param_count_matches_built_model(name):
+    from zoo.models import build
+
+    assert build(zoo.get_spec(name)).count_params() == zoo.get_spec(name).params
+
+
+def test_filters_and_wildcards():
+    mnist = zoo.list_models(dataset="mnist")
+    assert mnist == sorted(mnist)
+    assert set(mnist) == {"softmax_regression", "mlp_625", "modern_mlp", "mnist_convnet",
+                          "mnist_autoencoder", "mnist_rnn"}
+    assert zoo.list_models("mnist_*") == ["mnist_autoencoder", "mnist_convnet", "mnist_rnn"]
+    assert zoo.list_models("*mlp*", pretrained=True) == ["mlp_625", "modern_mlp"]
+    assert zoo.list_models(pretrained=False) == []
+    assert zoo.list_models("nothing*") == []
+
+
+def test_unknown_name_suggests_closest():
+    with pytest.raises(ValueError, match=r"Unknown model 'mnist_cnn'\. Did you mean 'mnist_convnet'\?"):
+        zoo.get_spec("mnist_cnn")
+    with pytest.raises(zoo.UnknownModelError, match="Did you mean 'perceptron'"):
+        zoo.get_spec("perceptrn")
+    with pytest.raises(zoo.UnknownModelError, match="zoo list"):
+        zoo.get_spec("qqqq")
+
+
+def test_duplicate_names_raise():
+    spec = zoo.get_spec("perceptron")
+    with pytest.raises(ValueError, match="Duplicate model name 'perceptron'"):
+        registry.build_registry([[spec], [spec]])
+
+
+def test_invalid_spec_raises():
+    bad = dataclasses.replace(zoo.get_spec("perceptron"), name="Bad-Name", preprocessing="odd")
+    with pytest.raises(ValueError, match="not snake_case.*preprocessing 'odd'"):
+        registry.build_registry([[bad]])
+
+
+@pytest.mark.parametrize("code", [
+    "import zoo",
+    "import zoo; zoo.list_models(); zoo.get_spec('mnist_convnet').describe()",
+    "from zoo.cli import main; main(['list'])",
+    "from zoo.cli import main; main(['list', '--json'])",
+    "from zoo.cli import main; main(['info', 'mnist_convnet'])",
+    "from zoo.cli import main; main(['verify'])",
+])
+def test_light_paths_never_import_tensorflow(code):
+    probe = (f"{code}\nimport sys\nheavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]"
+             "\nassert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", probe], check=True, cwd=ROOT, capture_output=True)
+
+
+def test_help_never_imports_tensorflow():
+    probe = ("import sys\nfrom zoo.cli import main\ntry:\n    main(['--help'])\n"
+             "except SystemExit:\n    pass\nassert 'tensorflow' not in sys.modules")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "predict" in result.stdout and "classics" in result.stdout
+
+
+def test_cli_list_json_matches_registry():
+    result = run_zoo("list", "--dataset", "mnist", "--json", check=True)
+    listed = json.loads(result.stdout)
+    assert [entry["name"] for entry in listed] == zoo.list_models(dataset="mnist")
+    assert all(entry["weights"]["sha256"] for entry in listed)
+
+
+def test_cli_list_table():
+    result = run_zoo("list", check=True)
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["name", "dataset", "year"]
+    assert len(lines) == len(ALL) + 3  # header, models, blank line, legend
+    assert any(line.startswith("mnist_convnet") and "99.50" in line for line in lines)

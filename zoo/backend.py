@@ -1,0 +1,44 @@
+"""Lazy, quiet TensorFlow: imported only when a model is built or run.
+
+TensorFlow's C++ start-up prints several lines (oneDNN notes, CUDA probing on machines without
+a GPU) straight to the process' stderr, before its log level is read. ``quiet_tensorflow``
+imports it with file descriptor 2 pointed at /dev/null, so the CLI prints only what it means
+to. Set ``ZOO_TF_LOGS=1`` to see TensorFlow's own messages.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+_imported = False
+
+
+@contextlib.contextmanager
+def _stderr_fd_silenced():
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def quiet_tensorflow() -> None:
+    """Import TensorFlow (and probe its devices) once, without its start-up noise."""
+    global _imported
+    if _imported:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if os.environ.get("ZOO_TF_LOGS"):
+        import tensorflow  # noqa: F401
+    else:
+        with _stderr_fd_silenced():
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+            import keras  # noqa: F401
+    _imported = True

@@ -1,0 +1,317 @@
+"""The ``zoo`` command. Flags default to None and fall back to the model's spec.
+
+``zoo --help``, ``zoo list`` and ``zoo info`` never import TensorFlow.
+
+Example:
+    $ zoo list --dataset mnist
+    $ zoo predict digit.png --model mnist_convnet --top 3 --json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from zoo import __version__, registry
+from zoo.errors import ZooError
+from zoo.text import format_params, format_table
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, indent=2))
+
+
+def cmd_list(args) -> int:
+    names = registry.list_models(args.pattern, dataset=args.dataset, pretrained=args.pretrained)
+    specs = [registry.get_spec(name) for name in names]
+    if args.json:
+        _print_json([spec.describe() for spec in specs])
+        return 0
+    if not specs:
+        print(f"No model matches (datasets: {', '.join(registry.datasets())}).", file=sys.stderr)
+        return 1
+    from zoo.classics.table import recorded_results
+
+    recorded = recorded_results()
+    rows = []
+    for spec in specs:
+        ours = recorded.get(spec.name, {}).get("accuracy") if spec.dataset == "mnist" else None
+        rows.append({
+            "name": spec.name,
+            "dataset": spec.dataset,
+            "year": spec.year,
+            "params": format_params(spec.params),
+            "weights": spec.weights.source if spec.weights else "none",
+            "top-1": f"{spec.reference.accuracy:.2f}" if spec.reference and spec.reference.accuracy
+            else "",
+            "ours": f"{ours:.2f}" if ours is not None else "",
+            "summary": spec.summary,
+        })
+    print(format_table(rows, ["name", "dataset", "year", "params", "weights", "top-1", "ours",
+                              "summary"]))
+    print("\ntop-1: published ImageNet top-1 (%), or the deck's MNIST figure; "
+          "ours: measured on the MNIST test set with the shipped weights")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from zoo.classics.table import recorded_results
+    from zoo.verification import verify
+
+    spec = registry.get_spec(args.name)
+    info = spec.describe()
+    check = verify([spec.name])[0]
+    if spec.weights is not None and spec.weights.source == "shipped":
+        info["weights"]["path"] = check["file"]
+        info["weights"]["verified"] = check["status"] == "ok"
+        if check["status"] != "ok":
+            info["weights"]["problem"] = check["detail"]
+    recorded = recorded_results().get(spec.name)
+    if recorded:
+        info["ours"] = recorded
+    if args.json:
+        _print_json(info)
+        return 0
+    for key, value in info.items():
+        if isinstance(value, dict):
+            print(f"{key}:")
+            for sub_key, sub_value in value.items():
+                print(f"  {sub_key}: {sub_value}")
+        elif value not in (None, "", [], {}):
+            if isinstance(value, list):
+                value = "(" + ", ".join("None" if v is None else str(v) for v in value) + ")"
+            print(f"{key}: {value}")
+    return 0
+
+
+def _crop_fraction(args) -> float | None:
+    if args.crop == "center":
+        return args.crop_fraction
+    return None
+
+
+def cmd_predict(args) -> int:
+    from zoo.prediction import predict_files
+
+    results = predict_files(args.model, args.images, weights=args.weights, top=args.top,
+                            batch_size=args.batch_size, crop_fraction=_crop_fraction(args))
+    if args.json:
+        _print_json(results)
+    else:
+        for result in results:
+            if "error" in result:
+                print(f"{result['file']}: error: {result['error']}")
+                continue
+            ranked = "  ".join(
+                f"{entry['rank']}. {entry['label']} {entry['score']:.4f}" for entry in result["top"]
+            )
+            print(f"{result['file']}: {ranked}")
+    failed = [result for result in results if "error" in result]
+    for result in failed:
+        print(f"zoo: error: {result['error']}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_verify(args) -> int:
+    from zoo.verification import verify
+
+    for name in args.names or []:
+        registry.get_spec(name)
+    rows = verify(args.names)
+    if args.json:
+        _print_json(rows)
+    else:
+        print(format_table(rows, ["model", "status", "detail"]))
+    return 1 if any(row["status"] == "failed" for row in rows) else 0
+
+
+def cmd_cache(args) -> int:
+    from zoo import bundle, cache
+
+    action = args.cache_command
+    if action == "path":
+        print(cache.cache_dir())
+        return 0
+    if action == "list":
+        rows = bundle.list_cache()
+        if args.json:
+            _print_json(rows)
+        elif not rows:
+            print(f"The cache {cache.cache_dir()} holds no weights files.")
+        else:
+            print(format_table([{**row, "size": f"{row['size'] / 2**20:.1f} MiB",
+                                 "models": ", ".join(row["models"])} for row in rows],
+                               ["file", "size", "trust", "models"]))
+        return 0
+    if action == "verify":
+        rows = bundle.verify_cache()
+        if args.json:
+            _print_json(rows)
+        else:
+            print(format_table(rows, ["file", "status", "detail"]) if rows
+                  else f"The cache {cache.cache_dir()} holds no weights files.")
+        return 1 if any(row["status"] == "failed" for row in rows) else 0
+    if action == "pull":
+        paths = bundle.pull(args.names, args.bundle)
+        for path in paths:
+            print(path)
+        if args.bundle:
+            print(f"bundle written to {args.bundle}")
+        return 0
+    imported = bundle.import_bundle(args.bundle_file)
+    print(f"imported {len(imported)} files into {cache.cache_dir()}: {', '.join(imported)}")
+    return 0
+
+
+def cmd_classics_table(args) -> int:
+    from zoo.classics.table import format_markdown, rows
+
+    table, source = rows(args.data, measure=not args.recorded)
+    if args.json:
+        _print_json({"source": source, "rows": table})
+    else:
+        print(format_markdown(table, source))
+    return 0
+
+
+def cmd_classics_train(args) -> int:
+    from zoo.classics.train import train
+
+    train(args.names, out_dir=args.out, data_path=args.data, seed=args.seed, epochs=args.epochs,
+          limit=args.limit, verbose=2 if args.verbose else 0)
+    print(f"weights and results.json written to {args.out}")
+    return 0
+
+
+def cmd_classics_backprop(args) -> int:
+    from zoo.classics.backprop import format_report, run
+
+    report = run(args.steps)
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_report(report))
+    return 0
+
+
+def cmd_classics_prewitt(args) -> int:
+    from zoo.classics.prewitt import write_edges
+
+    out = args.out or Path(args.image).with_name(Path(args.image).stem + "_edges.png")
+    stats = write_edges(args.image, out)
+    print(f"edges of {args.image} written to {out} ({stats['width']}x{stats['height']}, "
+          f"strongest response {stats['max_response']:.1f})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zoo",
+        description="keras-zoo: classic and pretrained Keras models behind one interface.",
+    )
+    parser.add_argument("--version", action="version", version=f"keras-zoo {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sub = commands.add_parser("list", help="list the registered models")
+    sub.add_argument("pattern", nargs="?", help="shell wildcard on the name, e.g. 'mnist_*'")
+    sub.add_argument("--dataset", help=f"only this dataset ({', '.join(registry.datasets())})")
+    group = sub.add_mutually_exclusive_group()
+    group.add_argument("--pretrained", dest="pretrained", action="store_true", default=None,
+                       help="only models with default weights")
+    group.add_argument("--no-pretrained", dest="pretrained", action="store_false",
+                       help="only models without default weights")
+    sub.add_argument("--json", action="store_true", help="machine-readable output")
+    sub.set_defaults(handler=cmd_list)
+
+    sub = commands.add_parser("info", help="show a model's spec and whether its weights verify")
+    sub.add_argument("name")
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=cmd_info)
+
+    sub = commands.add_parser("predict", help="classify image files")
+    sub.add_argument("images", nargs="+", metavar="IMAGE")
+    sub.add_argument("--model", required=True, help="registry name, e.g. mnist_convnet")
+    sub.add_argument("--weights", default="default",
+                     help="'default' (shipped, verified), 'none' or a .weights.h5 path")
+    sub.add_argument("--top", type=int, default=5, help="classes to show per image (default 5)")
+    sub.add_argument("--batch-size", type=int, default=32, help="images per forward pass")
+    sub.add_argument("--crop", choices=("none", "center"), default="none",
+                     help="'none': resize the whole image (Keras); 'center': centre crop")
+    sub.add_argument("--crop-fraction", type=float, default=0.875,
+                     help="with --crop center: fraction of the shorter side kept (default 0.875)")
+    sub.add_argument("--offline", action="store_true", help="never download (ZOO_OFFLINE=1)")
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=cmd_predict)
+
+    sub = commands.add_parser("verify", help="check shipped weight files against pinned sha256")
+    sub.add_argument("names", nargs="*", metavar="NAME")
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=cmd_verify)
+
+    cache_parser = commands.add_parser("cache", help="the weights cache ($KERAS_HOME/models)")
+    cache_commands = cache_parser.add_subparsers(dest="cache_command", metavar="COMMAND",
+                                                 required=True)
+    sub = cache_commands.add_parser("list", help="weights files in the cache")
+    sub.add_argument("--json", action="store_true")
+    sub = cache_commands.add_parser("path", help="print the cache folder")
+    sub = cache_commands.add_parser("verify", help="check every cached file's hash")
+    sub.add_argument("--json", action="store_true")
+    sub = cache_commands.add_parser("pull", help="download models' weights (optionally bundle)")
+    sub.add_argument("names", nargs="+", metavar="NAME")
+    sub.add_argument("--bundle", type=Path, help="also write these files to a .tar bundle")
+    sub.add_argument("--offline", action="store_true", help="never download (ZOO_OFFLINE=1)")
+    sub = cache_commands.add_parser("import", help="verify and add a bundle's files to the cache")
+    sub.add_argument("bundle_file", type=Path, metavar="FILE.tar")
+    cache_parser.set_defaults(handler=cmd_cache)
+
+    classics = commands.add_parser("classics", help="the deck's classic models")
+    classic_commands = classics.add_subparsers(dest="classics_command", metavar="COMMAND",
+                                               required=True)
+    sub = classic_commands.add_parser("table", help="the deck's MNIST table next to ours")
+    sub.add_argument("--data", help="mnist.npz (default: Keras' cache)")
+    sub.add_argument("--recorded", action="store_true",
+                     help="show the figures recorded at training instead of measuring")
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=cmd_classics_table)
+
+    sub = classic_commands.add_parser("train", help="retrain the shipped weights from MNIST")
+    sub.add_argument("names", nargs="*", metavar="NAME", help="default: all trainable classics")
+    sub.add_argument("--data", help="mnist.npz (default: Keras' cache)")
+    sub.add_argument("--out", default="classics-weights", help="output folder")
+    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--epochs", type=int, help="override each recipe's epochs")
+    sub.add_argument("--limit", type=int, help="train on the first N training images only")
+    sub.add_argument("--verbose", action="store_true", help="one line per epoch")
+    sub.set_defaults(handler=cmd_classics_train)
+
+    sub = classic_commands.add_parser("backprop", help="the step-by-step backpropagation example")
+    sub.add_argument("--steps", type=int, default=1, help="SGD updates to run (default 1)")
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=cmd_classics_backprop)
+
+    sub = classic_commands.add_parser("prewitt", help="Prewitt edge detection of an image")
+    sub.add_argument("image")
+    sub.add_argument("--out", help="output PNG (default: IMAGE_edges.png)")
+    sub.set_defaults(handler=cmd_classics_prewitt)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "offline", False):
+        os.environ["ZOO_OFFLINE"] = "1"
+    try:
+        return args.handler(args)
+    except ZooError as error:
+        print(f"zoo: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("zoo: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

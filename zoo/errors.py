@@ -1,0 +1,30 @@
+"""Errors raised by keras-zoo.
+
+Every error a user can cause derives from :class:`ZooError`, so the CLI can print it as one line
+instead of a traceback. Each message says what was received and what is valid.
+"""
+from __future__ import annotations
+
+
+class ZooError(Exception):
+    """Base class of the errors a user can cause (bad name, bad file, bad input)."""
+
+
+class UnknownModelError(ZooError, ValueError):
+    """A model name that is not in the registry."""
+
+
+class WeightsError(ZooError):
+    """Weights that cannot be found, read or trusted."""
+
+
+class WeightsHashError(WeightsError):
+    """A weights file whose sha256 differs from the pinned one; nothing was loaded."""
+
+
+class InputError(ZooError, ValueError):
+    """Input data (an array or an image file) that a model cannot take."""
+
+
+class DataError(ZooError):
+    """A data set (e.g. MNIST) that cannot be found or read."""

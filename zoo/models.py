@@ -1,0 +1,138 @@
+"""``zoo.load``: build a registered model, verify and load its weights, return a keras.Model.
+
+Example:
+    >>> model = zoo.load("mnist_convnet")            # shipped weights, sha256-checked
+    >>> model.predict(x_test[:2], verbose=0).shape   # raw uint8 digits in, probabilities out
+    (2, 10)
+    >>> backbone = zoo.load("mobilenet_v1_0.25_224", include_top=False, input_shape=(128, 128, 3))
+    >>> classifier = zoo.load("resnet50", num_classes=5)   # ImageNet backbone, new 5-way head
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+from zoo import registry
+from zoo import weights as weights_lib
+from zoo.backend import quiet_tensorflow
+from zoo.errors import InputError, WeightsError
+from zoo.spec import ModelSpec
+
+
+def build(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = None,
+          **builder_kwargs: Any):
+    """The model of ``spec`` with its preprocessing inside, untrained (or with builtin weights)."""
+    quiet_tensorflow()
+    import keras
+
+    from zoo.preprocessing import make_layer
+
+    kwargs = {**spec.builder_kwargs, **builder_kwargs}
+    inputs = keras.Input(tuple(input_shape or spec.input_shape), dtype=spec.input_dtype,
+                         name="inputs")
+    x = make_layer(spec.preprocessing, dtype=spec.input_dtype)(inputs)
+    model = spec.builder(inputs, x, **kwargs)
+    model.name = spec.name
+    return model
+
+
+def _check_options(spec: ModelSpec, include_top: bool, num_classes: int | None,
+                   input_shape) -> None:
+    headless_options = spec.weights_no_top is not None
+    if not include_top or num_classes is not None or input_shape is not None:
+        if not headless_options:
+            raise InputError(
+                f"Model {spec.name!r} takes no include_top/num_classes/input_shape options; "
+                "they apply to the ImageNet models"
+            )
+    if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 1):
+        raise InputError(f"num_classes must be a positive integer, received {num_classes!r}")
+    if input_shape is not None:
+        shape = tuple(input_shape)
+        if len(shape) != 3 or shape[-1] != 3:
+            raise InputError(f"input_shape must be (height, width, 3), received {shape}")
+        if include_top and num_classes is None and shape != tuple(spec.input_shape):
+            raise InputError(
+                f"{spec.name} with its ImageNet classifier takes {spec.input_shape}; "
+                f"received input_shape={shape}. Pass include_top=False (or num_classes=) for "
+                "another size"
+            )
+
+
+def load(name: str | ModelSpec, weights: str | Path | None = "default", *,
+         include_top: bool = True, num_classes: int | None = None,
+         input_shape: tuple[int, ...] | None = None, pooling: str | None = None,
+         **builder_kwargs: Any):
+    """Build the model registered as ``name`` and load its weights.
+
+    Args:
+        name: a registry name (see ``zoo.list_models()``) or a ``ModelSpec``.
+        weights: ``"default"`` (``"imagenet"`` is the same for ImageNet models): the shipped
+            file, or the Keras-cache file (downloaded if missing), verified by hash;
+            ``None`` / ``"none"``: random initialisation; or a path to a weights file.
+        include_top: ImageNet models only: keep the 1000-class classifier. ``False`` gives the
+            backbone (``pooling`` ``None``, ``"avg"`` or ``"max"``) at any ``input_shape``.
+        num_classes: ImageNet models only: replace the classifier by a new
+            ``num_classes``-way softmax on the average-pooled backbone features.
+        input_shape: ImageNet backbones only: (height, width, 3) to build at.
+        **builder_kwargs: override the spec's builder arguments (``preset="or"``).
+
+    Returns:
+        A plain ``keras.Model`` with the preprocessing inside the graph: it takes raw pixels
+        (0..255) and returns class probabilities (or features for a backbone).
+
+    Raises:
+        UnknownModelError: ``name`` is not registered (the message suggests close names).
+        WeightsHashError: a weights file does not match its hash; nothing is loaded.
+        WeightsError: the weights file is missing, unreachable, or does not fit the model.
+
+    Example:
+        >>> model = zoo.load("mlp_625")
+        >>> model.count_params()
+        496885
+    """
+    spec = registry.get_spec(name)
+    _check_options(spec, include_top, num_classes, input_shape)
+    headless = not include_top or num_classes is not None
+    path = weights_lib.resolve(spec, weights, include_top=not headless)
+    if spec.weights_no_top is not None:
+        builder_kwargs = {"include_top": not headless,
+                          "pooling": "avg" if num_classes is not None else pooling,
+                          **builder_kwargs}
+    model = build(spec, input_shape=input_shape, **builder_kwargs)
+    if path is not None:
+        load_weights_file(model, path)
+    if num_classes is not None:
+        model = with_new_head(model, num_classes, spec.name)
+    return model
+
+
+def with_new_head(backbone, num_classes: int, name: str):
+    """``backbone`` (pooled features) followed by a fresh softmax classifier."""
+    import keras
+
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(
+        backbone.output)
+    return keras.Model(backbone.inputs, outputs, name=name)
+
+
+def load_weights_file(model, path: Path) -> None:
+    """Load a Keras weights file into ``model``; wrap Keras' errors in a ``WeightsError``.
+
+    Keras only warns when part of a file does not fit the model and leaves those layers
+    randomly initialised; such a warning is an error here.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(str(path))
+        except Exception as error:  # h5py/Keras raise many types for a bad file
+            raise WeightsError(
+                f"Could not load weights file {path} into model {model.name!r}: {error}"
+            ) from None
+    partial = [str(w.message) for w in caught if "saving" in (w.filename or "")]
+    if partial:
+        raise WeightsError(
+            f"Weights file {path} does not fit model {model.name!r}: {partial[0]}"
+        )

@@ -1,0 +1,190 @@
+"""Declarative model specs: pure data, no TensorFlow import.
+
+A :class:`ModelSpec` says everything keras-zoo knows about one model: how to build it, what it
+takes, how its input is preprocessed, where its weights are and what they hash to, and the
+accuracy it is known for. ``applications.*`` modules export a ``SPECS`` tuple of them.
+
+Example:
+    >>> import zoo
+    >>> spec = zoo.get_spec("mnist_convnet")
+    >>> spec.input_shape, spec.num_classes
+    ((28, 28, 1), 10)
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+#: Preprocessing modes a spec may name; each is an in-graph layer in ``zoo.preprocessing``.
+PREPROCESSING_MODES = ("raw", "mnist", "caffe", "tf", "torch")
+
+#: Where a model's default weights come from.
+#: ``shipped``: a file in ``zoo/data/weights`` pinned by sha256;
+#: ``builtin``: fixed values the builder sets (a handcrafted filter, a textbook example);
+#: ``url``: a file downloaded into the Keras cache, checked against its hash on every load.
+WEIGHT_SOURCES = ("shipped", "builtin", "url")
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.]*[a-z0-9]$")
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+MD5_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class WeightsSpec:
+    """The default weights of a model.
+
+    Attributes:
+        source: one of ``WEIGHT_SOURCES``.
+        file: file name inside ``zoo/data/weights`` (``shipped``) or in the cache (``url``).
+        sha256: hex sha256 of that file, checked before every load.
+        md5: the md5 upstream pins when no sha256 is known (``url`` only; Keras pins md5s).
+        url: where the file is downloaded from (``url`` only).
+        trained_on: what the weights were trained on, in words.
+    """
+
+    source: str
+    file: str | None = None
+    sha256: str | None = None
+    md5: str | None = None
+    url: str | None = None
+    trained_on: str = ""
+
+    def describe(self) -> dict[str, Any]:
+        return {key: value for key, value in vars(self).items() if value not in (None, "")}
+
+
+@dataclass(frozen=True)
+class FeatureStage:
+    """A named intermediate output (like timm's feature_info): the layer, its stride, channels."""
+
+    name: str
+    layer: str
+    stride: int
+    channels: int
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A published figure for a model (top-1 accuracy in %, and top-5 when known) and its source."""
+
+    accuracy: float | None
+    source: str
+    top5: float | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything keras-zoo knows about one model.
+
+    Attributes:
+        name: registry name, snake_case (``mnist_convnet``).
+        builder: ``builder(inputs, x, **builder_kwargs) -> keras.Model``, where ``inputs`` is the
+            model's ``keras.Input`` and ``x`` the preprocessed tensor. Pure Keras, no I/O.
+        summary: one line saying what the model is.
+        family: ``classic`` for the deck's history models.
+        dataset: what the model's classes come from (``mnist``, ``logic``, ``none``).
+        input_shape: shape of one input sample, without the batch axis.
+        input_dtype: dtype of the model's input.
+        num_classes: number of output classes, or ``None`` when the output is not a class score.
+        labels: name of the label set in ``zoo.labels`` (``mnist``), or ``None``.
+        preprocessing: one of ``PREPROCESSING_MODES``; applied inside the graph.
+        weights: the default weights, or ``None`` for an architecture without weights.
+        weights_no_top: the same weights without the classifier, for ``include_top=False``.
+        feature_stages: named intermediate outputs (``stem``, ``stage1`` .. ``stage5``).
+        params: total parameter count of the built model (a test recomputes it).
+        reference: the deck's published figure, when it has one.
+        accuracy_floor: test-set accuracy (%) the shipped weights must reach.
+        year: year the architecture was introduced.
+        builder_kwargs: extra keyword arguments passed to ``builder``.
+    """
+
+    name: str
+    builder: Callable[..., Any]
+    summary: str
+    family: str
+    dataset: str
+    input_shape: tuple[int, ...]
+    num_classes: int | None
+    preprocessing: str
+    params: int
+    weights: WeightsSpec | None = None
+    weights_no_top: WeightsSpec | None = None
+    input_dtype: str = "float32"
+    labels: str | None = None
+    reference: Reference | None = None
+    accuracy_floor: float | None = None
+    year: int | None = None
+    feature_stages: tuple[FeatureStage, ...] = ()
+    builder_kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def pretrained(self) -> bool:
+        """True when the model comes with default weights (shipped or built in)."""
+        return self.weights is not None
+
+    def describe(self) -> dict[str, Any]:
+        """The spec as plain JSON-ready data (what ``zoo info --json`` prints)."""
+        reference = None
+        if self.reference is not None:
+            reference = {"accuracy": self.reference.accuracy, "top5": self.reference.top5,
+                         "source": self.reference.source}
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "family": self.family,
+            "dataset": self.dataset,
+            "year": self.year,
+            "input_shape": list(self.input_shape),
+            "input_dtype": self.input_dtype,
+            "num_classes": self.num_classes,
+            "labels": self.labels,
+            "preprocessing": self.preprocessing,
+            "params": self.params,
+            "weights": self.weights.describe() if self.weights else None,
+            "weights_no_top": self.weights_no_top.describe() if self.weights_no_top else None,
+            "reference": reference,
+            "accuracy_floor": self.accuracy_floor,
+            "feature_stages": [vars(stage) for stage in self.feature_stages],
+            "builder": f"{self.builder.__module__}.{self.builder.__name__}",
+            "builder_kwargs": dict(self.builder_kwargs),
+        }
+
+
+def validate_spec(spec: ModelSpec) -> list[str]:
+    """Return the problems of ``spec`` (empty when it is valid). Used at import and in tests."""
+    problems = []
+    if not NAME_PATTERN.match(spec.name):
+        problems.append(f"name {spec.name!r} is not snake_case")
+    if spec.preprocessing not in PREPROCESSING_MODES:
+        problems.append(
+            f"preprocessing {spec.preprocessing!r} is not one of {', '.join(PREPROCESSING_MODES)}"
+        )
+    if spec.params <= 0:
+        problems.append(f"params must be positive, got {spec.params}")
+    for weights in (spec.weights, spec.weights_no_top):
+        if weights is not None:
+            problems.extend(_weights_problems(weights))
+    if spec.reference is not None and spec.reference.accuracy is not None:
+        if not 0 < spec.reference.accuracy <= 100:
+            problems.append(f"reference accuracy {spec.reference.accuracy} is not in (0, 100]")
+    if spec.accuracy_floor is not None and not 0 < spec.accuracy_floor <= 100:
+        problems.append(f"accuracy floor {spec.accuracy_floor} is not in (0, 100]")
+    return problems
+
+
+def _weights_problems(weights: WeightsSpec) -> list[str]:
+    problems = []
+    if weights.source not in WEIGHT_SOURCES:
+        problems.append(f"weights source {weights.source!r} is not one of {WEIGHT_SOURCES}")
+    if weights.source in ("shipped", "url") and not weights.file:
+        problems.append(f"{weights.source} weights need a file name")
+    if weights.source == "shipped" and not (weights.sha256 and SHA256_PATTERN.match(weights.sha256)):
+        problems.append(f"shipped weights need a hex sha256, got {weights.sha256!r}")
+    if weights.sha256 is not None and not SHA256_PATTERN.match(weights.sha256):
+        problems.append(f"sha256 {weights.sha256!r} is not 64 hex digits")
+    if weights.md5 is not None and not MD5_PATTERN.match(weights.md5):
+        problems.append(f"md5 {weights.md5!r} is not 32 hex digits")
+    if weights.source == "url" and not (weights.url or "").startswith(("https://", "http://")):
+        problems.append(f"url weights need an http(s) URL, got {weights.url!r}")
+    return problems

@@ -1,0 +1,101 @@
+"""Weights files: where shipped ones live, and sha256 checks before anything is loaded.
+
+Example:
+    >>> path = zoo.weights.shipped_path(zoo.get_spec("mnist_convnet"))
+    >>> zoo.weights.verify_file(path, zoo.get_spec("mnist_convnet").weights.sha256)
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from zoo.errors import WeightsError, WeightsHashError
+from zoo.spec import ModelSpec
+
+PACKAGE_WEIGHTS_DIR = Path(__file__).resolve().parent / "data" / "weights"
+
+
+def shipped_dir() -> Path:
+    """The folder of shipped weights: ``$ZOO_WEIGHTS_DIR`` if set, else the package's own."""
+    return Path(os.environ.get("ZOO_WEIGHTS_DIR") or PACKAGE_WEIGHTS_DIR)
+
+
+def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_file(path: str | Path, expected_sha256: str) -> None:
+    """Raise ``WeightsHashError`` naming the file, the expected and the actual hash on mismatch."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"Weights file not found: {path}")
+    actual = sha256_file(path)
+    if actual != expected_sha256:
+        raise WeightsHashError(
+            f"Weights file {path} does not match its pinned hash: expected sha256 "
+            f"{expected_sha256}, got {actual}. The file is corrupt or was replaced; "
+            "nothing was loaded."
+        )
+
+
+def shipped_path(spec: ModelSpec) -> Path:
+    """Path of the weights file shipped with ``spec`` (raises if the spec ships none)."""
+    if spec.weights is None or spec.weights.source != "shipped":
+        raise WeightsError(f"Model {spec.name!r} ships no weights file")
+    return shipped_dir() / spec.weights.file
+
+
+def resolve(spec: ModelSpec, weights: str | Path | None, include_top: bool = True) -> Path | None:
+    """The verified file to load for ``weights``: 'default' (or 'imagenet'), None/'none', a path.
+
+    Returns ``None`` when nothing is to be loaded from a file (random init, or builtin weights).
+    ``include_top=False`` picks the spec's headless (no-top) file.
+    """
+    if weights is None or (isinstance(weights, str) and weights.lower() == "none"):
+        return None
+    if isinstance(weights, str) and weights in ("default", "imagenet"):
+        return _default_file(spec, weights, include_top)
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise WeightsError(
+            f"Weights file not found: {path} (weights= takes 'default', 'none' or a file path)"
+        )
+    _check_known_file(spec, path)
+    return path
+
+
+def _default_file(spec: ModelSpec, requested: str, include_top: bool) -> Path | None:
+    if spec.weights is None:
+        raise WeightsError(
+            f"Model {spec.name!r} has no default weights; pass weights=None or a file path"
+        )
+    if requested == "imagenet" and spec.dataset != "imagenet":
+        raise WeightsError(
+            f"Model {spec.name!r} has no ImageNet weights (its weights: {spec.weights.trained_on}); "
+            "use weights='default'"
+        )
+    if spec.weights.source == "builtin":
+        return None
+    if spec.weights.source == "shipped":
+        path = shipped_path(spec)
+        verify_file(path, spec.weights.sha256)
+        return path
+    from zoo.cache import fetch
+
+    return fetch(spec.weights if include_top else spec.weights_no_top)
+
+
+def _check_known_file(spec: ModelSpec, path: Path) -> None:
+    """A local file named like one of the spec's pinned files must match that pin."""
+    from zoo.cache import check_file
+
+    for known in (spec.weights, spec.weights_no_top):
+        if (known is not None and known.source == "url" and known.file == path.name
+                and (known.sha256 or known.md5)):
+            check_file(path, known, move_bad=False)
