@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/zoo classics table $(if $(MNIST),--data $(MNIST),)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -q -n 2
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -35,11 +35,34 @@ def keras_file(name: str, url: str, file_hash: str | None) -> WeightsSpec:
                        trained_on=TRAINED_ON)
 
 
+def stride_outputs(model) -> dict[int, tuple[str, int]]:
+    """{stride: (name, channels)} of the last layer at each stride (2, 4, ... 32) of a built
+    image model, from its layers' output shapes (like timm's feature_info). Zero-padding layers,
+    which only prepare the next stride, and 1x1 squeeze-excite maps are skipped."""
+    import math
+
+    size = model.inputs[0].shape[1]
+    found: dict[int, tuple[str, int]] = {}
+    for layer in model.layers:
+        shape = getattr(layer.output, "shape", None)
+        if shape is None or len(shape) != 4 or shape[1] is None or shape[1] == size:
+            continue
+        if type(layer).__name__ == "ZeroPadding2D":
+            continue
+        stride = 2 ** round(math.log2(size / shape[1]))
+        if stride in STAGE_STRIDES.values():  # not squeeze-excite's 1x1 maps
+            found[stride] = (layer.name, shape[3])
+    return found
+
+
 def stages(layers: dict[int, tuple[str, int]]) -> tuple[FeatureStage, ...]:
-    """``stem`` (the stride-2 output) and stage1..stage5 from {stride: (layer name, channels)}."""
-    named = [("stem", 2), *STAGE_STRIDES.items()]
-    return tuple(FeatureStage(name, *layers[stride][:1], stride, layers[stride][1])
-                 for name, stride in named if stride in layers)
+    """``stem`` (the first downsampled output: stride 2, or 4 for ConvNeXt's patchify stem) and
+    stage1..stage5 (strides 2..32, where the family has them) from {stride: (layer, channels)}."""
+    first = min(layers)
+    named = [("stem", first), *((name, stride) for name, stride in STAGE_STRIDES.items()
+                                if stride in layers)]
+    return tuple(FeatureStage(name, layers[stride][0], stride, layers[stride][1])
+                 for name, stride in named)
 
 
 def imagenet_spec(name: str, function: str, *, summary: str, size: int, preprocessing: str,

@@ -4,38 +4,22 @@
 For each variant it calls the keras.applications function with ``weights="imagenet"`` and
 intercepts Keras' ``get_file`` call, recording the file name, URL and the hash Keras pins (md5
 or sha256, or none), plus the parameter count of the built model; nothing is downloaded.
-The output (JSON) is what the ImageNet specs in ``applications/`` were written from.
+The output (one JSON object per line) is what the ImageNet specs in ``applications/`` were
+written from.
 
-    python scripts/keras_weights_table.py > weights_table.json
+    python scripts/keras_weights_table.py [NAME ...] > weights_table.jsonl
 """
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 class _Captured(Exception):
     pass
-
-
-def stage_layers(model) -> dict:
-    """For each stride (2 .. 32): the first and last layer whose output has that stride, and its
-    channels (like timm's feature_info), found from the layers' output shapes."""
-    import math
-
-    size = model.inputs[0].shape[1]
-    stages: dict = {}
-    for layer in model.layers:
-        shape = getattr(layer.output, "shape", None)
-        if shape is None or len(shape) != 4 or shape[1] is None or shape[1] == size:
-            continue
-        if type(layer).__name__ == "ZeroPadding2D":  # padded input of the next stride
-            continue
-        stride = 2 ** round(math.log2(size / shape[1]))
-        entry = stages.setdefault(str(stride), {"first": layer.name, "channels": shape[3]})
-        entry["last"] = layer.name
-        entry["channels"] = shape[3]
-    return stages
 
 
 def capture(function_name: str, include_top: bool, **kwargs) -> dict:
@@ -52,7 +36,10 @@ def capture(function_name: str, include_top: bool, **kwargs) -> dict:
         if model is not None:
             record["size"] = model.inputs[0].shape[1]
         if model is not None and not include_top:
-            record["stages"] = stage_layers(model)
+            from applications.keras_imagenet import stride_outputs
+
+            record["stages"] = {str(stride): {"last": layer, "channels": channels}
+                                for stride, (layer, channels) in stride_outputs(model).items()}
         raise _Captured
 
     original = file_utils.get_file
@@ -103,16 +90,14 @@ def variants():
 
 def main() -> None:
     only = set(sys.argv[1:])
-    table = {}
     for name, function, kwargs in variants():
         if only and name not in only:
             continue
         top = capture(function, True, **kwargs)
-        size = top["size"]
+        size = top["size"] = top["size"] or 224  # models that take any size default to 224
         no_top = capture(function, False, **{"input_shape": (size, size, 3), **kwargs})
-        table[name] = {"function": function, "kwargs": kwargs, "top": top, "no_top": no_top}
-        print(name, top, no_top["file"], no_top["hash"], file=sys.stderr, flush=True)
-    json.dump(table, sys.stdout, indent=1)
+        print(json.dumps({"name": name, "function": function, "kwargs": kwargs, "top": top,
+                          "no_top": no_top}), flush=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ def test_info_shows_spec_weights_and_figures():
     text = result.stdout
     spec = zoo.get_spec("mnist_convnet")
     assert spec.weights.sha256 in text
-    assert "verified: True" in text
+    assert "status: ok" in text
     assert "input_shape: (28, 28, 1)" in text
     assert "preprocessing: mnist" in text
     assert "accuracy: 99.5" in text  # the deck's figure

@@ -59,16 +59,16 @@ def cmd_list(args) -> int:
 
 def cmd_info(args) -> int:
     from zoo.classics.table import recorded_results
-    from zoo.verification import verify
+    from zoo.verification import file_status
 
     spec = registry.get_spec(args.name)
     info = spec.describe()
-    check = verify([spec.name])[0]
-    if spec.weights is not None and spec.weights.source == "shipped":
-        info["weights"]["path"] = check["file"]
-        info["weights"]["verified"] = check["status"] == "ok"
-        if check["status"] != "ok":
-            info["weights"]["problem"] = check["detail"]
+    for key, weights in (("weights", spec.weights), ("weights_no_top", spec.weights_no_top)):
+        if weights is not None and weights.source != "builtin":
+            status = file_status(spec, weights)
+            info[key].update(path=status["file"], status=status["status"])
+            if status["status"] not in ("ok",):
+                info[key]["detail"] = status["detail"]
     recorded = recorded_results().get(spec.name)
     if recorded:
         info["ours"] = recorded
@@ -120,7 +120,7 @@ def cmd_verify(args) -> int:
 
     for name in args.names or []:
         registry.get_spec(name)
-    rows = verify(args.names)
+    rows = verify(args.names, cached_only=not args.names)
     if args.json:
         _print_json(rows)
     else:
@@ -246,7 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_predict)
 
-    sub = commands.add_parser("verify", help="check shipped weight files against pinned sha256")
+    sub = commands.add_parser(
+        "verify", help="check weights files against their hashes (default: every shipped or "
+                       "cached file)")
     sub.add_argument("names", nargs="*", metavar="NAME")
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_verify)

@@ -19,10 +19,17 @@ from zoo.errors import UnknownModelError
 from zoo.spec import ModelSpec, validate_spec
 
 
-def _spec_modules() -> Iterable[Iterable[ModelSpec]]:
-    from applications import classic
+FAMILY_MODULES = (
+    "classic", "vgg", "resnet", "inception", "xception", "mobilenet", "densenet", "nasnet",
+    "efficientnet", "convnext",
+)
 
-    return (classic.SPECS,)
+
+def _spec_modules() -> Iterable[Iterable[ModelSpec]]:
+    import importlib
+
+    return tuple(importlib.import_module(f"applications.{module}").SPECS
+                 for module in FAMILY_MODULES)
 
 
 def build_registry(groups: Iterable[Iterable[ModelSpec]]) -> dict[str, ModelSpec]:

@@ -1,0 +1,82 @@
+"""Robust decoding for ImageNet models: every Pillow mode, EXIF orientation, animated GIFs,
+the decompression-bomb limit, truncated and non-image files reported per file."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import zoo
+from zoo.images import open_image, resize_for_model, to_rgb
+from zoo.prediction import predict_files
+
+from conftest import SHARED
+
+ELEPHANT = SHARED / "data" / "photos" / "elephant.jpg"
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "P", "RGBA", "CMYK", "I;16", "RGB", "1"])
+def test_every_mode_becomes_rgb_pixels(tmp_path, mode):
+    source = Image.open(ELEPHANT).convert("RGB").resize((64, 48))
+    if mode == "I;16":
+        image = Image.fromarray(np.asarray(source.convert("L"), np.uint16) * 257)
+    else:
+        image = source.convert(mode)
+    path = tmp_path / ("image.tif" if mode in ("CMYK", "I;16") else "image.png")
+    image.save(path)
+    pixels = resize_for_model(open_image(path), 32, 40)
+    assert pixels.shape == (32, 40, 3) and pixels.dtype == np.float32
+    assert 0 <= pixels.min() and pixels.max() <= 255 and pixels.std() > 5
+
+
+def test_transparent_pixels_become_white():
+    image = Image.new("RGBA", (4, 4), (255, 0, 0, 0))
+    assert np.asarray(to_rgb(image))[0, 0].tolist() == [255, 255, 255]
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    image = Image.new("RGB", (60, 20), "red")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees on display
+    path = tmp_path / "rotated.jpg"
+    image.save(path, exif=exif)
+    assert open_image(path).size == (20, 60)
+
+
+def test_animated_gif_gives_its_first_frame(tmp_path):
+    frames = [Image.new("RGB", (8, 8), color) for color in ("blue", "yellow")]
+    path = tmp_path / "anim.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=50, loop=0)
+    pixels = np.asarray(to_rgb(open_image(path)))
+    assert pixels[0, 0, 2] > 200 and pixels[0, 0, 0] < 50  # blue
+
+
+def test_decompression_bomb_limit_is_kept(tmp_path, monkeypatch):
+    assert Image.MAX_IMAGE_PIXELS == 89478485  # Pillow's default, untouched by zoo
+    path = tmp_path / "big.png"
+    Image.new("L", (100, 100)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(zoo.InputError, match="too many pixels"):
+        open_image(path)
+
+
+def test_crop_center_keeps_the_middle():
+    image = Image.new("RGB", (200, 100), "black")
+    image.paste((255, 255, 255), (75, 25, 125, 75))  # a white square in the middle
+    assert resize_for_model(image, 50, 50, crop_fraction=1.0).mean() > resize_for_model(
+        image, 50, 50).mean()
+    with pytest.raises(zoo.InputError, match="crop fraction"):
+        resize_for_model(image, 50, 50, crop_fraction=1.5)
+
+
+def test_truncated_and_fake_files_are_reported_and_the_rest_predicted(tmp_path):
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(ELEPHANT.read_bytes()[:5000])
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("not a jpeg")
+    results = predict_files("mobilenet_v1_0.25_128", [truncated, ELEPHANT, fake, ELEPHANT],
+                            weights=None, top=2, batch_size=2)
+    assert "error" in results[0] and "truncated.jpg" in results[0]["error"]
+    assert "not an image" in results[2]["error"]
+    assert results[1]["top"] == results[3]["top"]
+    assert set(results[1]["top"][0]) == {"rank", "index", "label", "score", "wnid"}
