@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from zoo.spec import ModelSpec, Reference, WeightsSpec
+from zoo.spec import FeatureStage, ModelSpec, Reference, WeightsSpec
 
 DECK = "the deck (Kuzovkin 2016), after Radford's 'Introduction to Deep Learning with Python'"
 
@@ -135,6 +135,14 @@ def _custom_objects() -> dict[str, Any]:
     }
 
 
+def _softmax_head(x, classes: int = 10):
+    """Dense ``logits`` then a softmax ``probabilities`` layer (so logits are a feature stage)."""
+    import keras
+
+    logits = keras.layers.Dense(classes, name="logits")(x)
+    return keras.layers.Activation("softmax", name="probabilities")(logits)
+
+
 def build_mcculloch_pitts(inputs, x, preset: str = "and"):
     """A threshold logic unit with fixed weights: AND, OR or NOT of binary inputs."""
     import keras
@@ -196,7 +204,7 @@ def build_softmax_regression(inputs, x):
     import keras
 
     x = keras.layers.Flatten(name="flatten")(x)
-    out = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
+    out = _softmax_head(x)
     return keras.Model(inputs, out)
 
 
@@ -206,7 +214,7 @@ def build_mlp_625(inputs, x):
 
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(625, activation="sigmoid", name="hidden")(x)
-    out = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
+    out = _softmax_head(x)
     return keras.Model(inputs, out)
 
 
@@ -219,7 +227,7 @@ def build_modern_mlp(inputs, x, dropout_input: float = 0.1, dropout_hidden: floa
     for index in (1, 2):
         x = keras.layers.Dense(625, activation="relu", name=f"hidden{index}")(x)
         x = keras.layers.Dropout(dropout_hidden, name=f"dropout{index}")(x)
-    out = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
+    out = _softmax_head(x)
     return keras.Model(inputs, out)
 
 
@@ -236,7 +244,7 @@ def build_mnist_convnet(inputs, x):
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(625, activation="relu", name="dense625")(x)
     x = keras.layers.Dropout(0.5, name="dropout_dense")(x)
-    out = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
+    out = _softmax_head(x)
     return keras.Model(inputs, out)
 
 
@@ -250,7 +258,7 @@ def build_mnist_autoencoder(inputs, x, code_size: int = 32):
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(256, activation="relu", name="encoder_hidden")(x)
     code = keras.layers.Dense(code_size, name="code")(x)  # linear bottleneck
-    out = keras.layers.Dense(10, activation="softmax", name="probabilities")(code)
+    out = _softmax_head(code)
 
     code_input = keras.Input((code_size,), name="code_input")
     y = keras.layers.Dense(256, activation="relu", name="decoder_hidden")(code_input)
@@ -266,11 +274,23 @@ def build_mnist_rnn(inputs, x, units: int = 128):
 
     x = keras.layers.Reshape((28, 28), name="rows")(x)
     x = keras.layers.LSTM(units, name="lstm")(x)
-    out = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
+    out = _softmax_head(x)
     return keras.Model(inputs, out)
 
 
-def _mnist(name, builder, summary, params, sha256, floor, reference, year, **builder_kwargs):
+def _dense_stages(pooled_layer: str, width: int, *convs: tuple[str, int, int]):
+    """Feature stages of an MNIST classifier: conv stages (layer, stride, channels), the
+    ``pooled`` representation before the classifier, and the ``logits``."""
+    return (
+        *(FeatureStage(f"stage{index}", layer, stride, channels)
+          for index, (layer, stride, channels) in enumerate(convs, start=1)),
+        FeatureStage("pooled", pooled_layer, None, width),
+        FeatureStage("logits", "logits", None, 10),
+    )
+
+
+def _mnist(name, builder, summary, params, sha256, floor, reference, year, stages,
+           **builder_kwargs):
     return ModelSpec(
         name=name,
         builder=builder,
@@ -291,6 +311,7 @@ def _mnist(name, builder, summary, params, sha256, floor, reference, year, **bui
         reference=reference,
         accuracy_floor=floor,
         year=year,
+        feature_stages=stages,
         builder_kwargs=builder_kwargs,
     )
 
@@ -342,6 +363,7 @@ SPECS = (
         preprocessing="raw",
         params=10,
         weights=WeightsSpec(source="builtin", trained_on="initial weights of Mazur (2015)"),
+        feature_stages=(FeatureStage("pooled", "hidden", None, 2),),
         reference=Reference(None, "Mazur, 'A step by step backpropagation example' (2015)"),
         year=1986,
     ),
@@ -362,39 +384,45 @@ SPECS = (
         "softmax_regression", build_softmax_regression,
         "784 -> 10 softmax regression: the deck's '1-layer NN'",
         params=7850,
-        sha256="07697e68bec19a170f1034c7c276e194b604f6c26c91fcf4d04073e3479dea78",
+        sha256="9ee42fb04d5409e2da08d462ce56d7d2a8b20cf12a68ba14b595c617516be945",
         floor=92.2, reference=Reference(92.5, DECK), year=1958,
+        stages=_dense_stages("flatten", 784),
     ),
     _mnist(
         "mlp_625", build_mlp_625, "One hidden layer of 625 sigmoid units",
         params=496885,
-        sha256="e2f71c1f15844c04caa92872da49fcc4acc04427a333be835d72fc229487e21e",
+        sha256="57a6a1f9083b741ee5908638b2a43728f18eabcc6c73b6f7921d26546d13965e",
         floor=97.9, reference=Reference(98.2, DECK), year=1986,
+        stages=_dense_stages("hidden", 625),
     ),
     _mnist(
         "modern_mlp", build_modern_mlp, "2 x 625 ReLU units with dropout, trained with RMSprop",
         params=888135,
-        sha256="4582cece3e75dd7c72274449179ca35b04d805c1ba6f9f476573938d009045d0",
+        sha256="79a6e4b54220ed5eb8c4ee8253dc20960f2b0ca01658f8c4fefc14456a56ca59",
         floor=98.7, reference=Reference(99.0, DECK), year=2014,
+        stages=_dense_stages("hidden2", 625),
     ),
     _mnist(
         "mnist_convnet", build_mnist_convnet,
         "Convnet in the deck's spirit: 3x3 convs, max-pool, dropout, dense 625",
         params=820229,
-        sha256="70438e4720e4ed6d8e90a3935d879df2fc64f4a303cb26b1fea6505f4da57810",
+        sha256="42c9f05d2f9edc3e6a8c2c247b7c49f538942f4958a41c08fa2cf3c02ddc64a7",
         floor=99.5, reference=Reference(99.50, DECK), year=1998,
+        stages=_dense_stages("dense625", 625, ("pool1", 2, 32), ("pool2", 4, 64), ("pool3", 8, 128)),
     ),
     _mnist(
         "mnist_autoencoder", build_mnist_autoencoder,
         "Dense autoencoder (784-256-32); a softmax probe on its 32-d code classifies",
         params=419450,
-        sha256="0405f1f001eed0b97bd6f850bd358180edfe657285dbafbca4ecf4bf82ababe7",
+        sha256="e49cad208c50b8bb7aeaf9dd200f04d97f50eab5715b622b212c0108f025b56d",
         floor=None, reference=None, year=2006,
+        stages=_dense_stages("code", 32),
     ),
     _mnist(
         "mnist_rnn", build_mnist_rnn, "LSTM reading the 28 rows of a digit as a sequence",
         params=81674,
-        sha256="02a36170cd4ca18e6081b4ba1725ef9a19ef2a1c21e5f03891f7d0a457ead038",
+        sha256="48b783a419e88045a60da921da92d42d92c3057d81bc05f1f7e1e069f33fff6b",
         floor=98.5, reference=None, year=1997,
+        stages=_dense_stages("lstm", 128),
     ),
 )

@@ -17,14 +17,20 @@ TRAINED_ON = "ImageNet-1k (ILSVRC 2012), weights as Keras publishes them"
 def build_keras_application(inputs, x, *, function: str, include_top: bool = True,
                             pooling: str | None = None, classes: int = 1000,
                             classifier_activation: str | None = "softmax", **kwargs: Any):
-    """Call ``keras.applications.<function>`` on ``x`` with ``weights=None``."""
+    """Call ``keras.applications.<function>`` on ``x`` with ``weights=None``. With the top, the
+    classifier's pre-softmax output is the ``logits`` layer and the softmax is separate."""
     import keras
 
     application = getattr(keras.applications, function)(
         include_top=include_top, weights=None, input_tensor=x, pooling=pooling, classes=classes,
-        classifier_activation=classifier_activation, **kwargs,
+        classifier_activation=None if include_top else classifier_activation, **kwargs,
     )
-    return keras.Model(inputs, application.output)
+    outputs = application.output
+    if include_top:
+        outputs = keras.layers.Identity(name="logits")(outputs)
+        if classifier_activation is not None:
+            outputs = keras.layers.Activation(classifier_activation, name="probabilities")(outputs)
+    return keras.Model(inputs, outputs)
 
 
 def keras_file(name: str, url: str, file_hash: str | None) -> WeightsSpec:
@@ -61,8 +67,13 @@ def stages(layers: dict[int, tuple[str, int]]) -> tuple[FeatureStage, ...]:
     first = min(layers)
     named = [("stem", first), *((name, stride) for name, stride in STAGE_STRIDES.items()
                                 if stride in layers)]
-    return tuple(FeatureStage(name, layers[stride][0], stride, layers[stride][1])
-                 for name, stride in named)
+    last_channels = layers[max(layers)][1]
+    return (
+        *(FeatureStage(name, layers[stride][0], stride, layers[stride][1])
+          for name, stride in named),
+        FeatureStage("pooled", "global_average_pooling", None, last_channels),
+        FeatureStage("logits", "logits", None, 1000),
+    )
 
 
 def imagenet_spec(name: str, function: str, *, summary: str, size: int, preprocessing: str,

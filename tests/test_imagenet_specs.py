@@ -43,7 +43,8 @@ def test_spec_metadata(name):
     assert spec.reference.accuracy is not None and 0 < spec.reference.accuracy <= 100
     assert spec.reference.source
     assert [stage.name for stage in spec.feature_stages][:1] == ["stem"]
-    assert [stage.stride for stage in spec.feature_stages][-1] == 32
+    assert [stage.name for stage in spec.feature_stages][-2:] == ["pooled", "logits"]
+    assert max(stage.stride or 0 for stage in spec.feature_stages) == 32
 
 
 @pytest.mark.parametrize("name", IMAGENET)
@@ -56,7 +57,7 @@ def test_builds_counts_params_and_runs_a_small_batch(name):
     # each documented stage is an output of the model at that stride with those channels
     # (layer names may differ: Keras numbers unnamed layers per session)
     found = {stride: channels for stride, (_, channels) in stride_outputs(model).items()}
-    assert {stage.stride: stage.channels for stage in spec.feature_stages} == found
+    assert {stage.stride: stage.channels for stage in spec.feature_stages if stage.stride} == found
     del model
     keras.backend.clear_session()
     gc.collect()
@@ -65,7 +66,8 @@ def test_builds_counts_params_and_runs_a_small_batch(name):
                         pooling="avg")
     features = backbone.predict(np.random.default_rng(0).uniform(0, 255, (2, size, size, 3)),
                                 verbose=0)
-    assert features.shape == (2, spec.feature_stages[-1].channels) or features.shape[0] == 2
+    pooled = next(stage for stage in spec.feature_stages if stage.name == "pooled")
+    assert features.shape == (2, pooled.channels)
     assert np.isfinite(features).all()
     del backbone
     keras.backend.clear_session()

@@ -34,6 +34,7 @@ __all__ = [
     "WeightsSpec",
     "ZooError",
     "__version__",
+    "extract_features",
     "get_spec",
     "list_models",
     "load",
@@ -42,14 +43,21 @@ __all__ = [
 ]
 
 
-def load(name, weights="default", **builder_kwargs):
+def load(name, weights="default", **options):
     """Build a registered model and load its weights; see :func:`zoo.models.load`."""
     from zoo.models import load as _load
 
-    return _load(name, weights=weights, **builder_kwargs)
+    return _load(name, weights=weights, **options)
 
 
-def predict(model_or_name, images, *, weights="default", batch_size=256):
+def extract_features(model_or_name, src, **options):
+    """Features of every image under ``src``; see :func:`zoo.features.extract_features`."""
+    from zoo.features import extract_features as _extract
+
+    return _extract(model_or_name, src, **options)
+
+
+def predict(model_or_name, images, *, weights="default", batch_size=32):
     """Class probabilities for an array of images or a list of image files; see
     :func:`zoo.prediction.predict`."""
     from zoo.prediction import predict as _predict

@@ -115,6 +115,24 @@ def cmd_predict(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_features(args) -> int:
+    from zoo.features import extract_features
+
+    result = extract_features(
+        args.model, args.src if len(args.src) > 1 else args.src[0], stage=args.stage,
+        weights=args.weights, out=args.out, batch_size=args.batch_size, runtime=args.runtime,
+        dtype=args.dtype, progress=None if not args.quiet else False)
+    shape = "x".join(str(d) for d in result.features.shape[1:])
+    print(f"{len(result.paths)} images -> {args.stage} features ({shape}) of {args.model}"
+          + (f", {len(result.errors)} unreadable files" if result.errors else "")
+          + (f", written to {result.out}" if result.out else ""))
+    for _, reason in result.errors:
+        print(f"  skipped: {reason}")
+    if result.out is None:
+        print("pass --out FILE.h5 (or .npy) to keep them")
+    return 0
+
+
 def cmd_verify(args) -> int:
     from zoo.verification import verify
 
@@ -245,6 +263,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--offline", action="store_true", help="never download (ZOO_OFFLINE=1)")
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_predict)
+
+    sub = commands.add_parser("features", help="extract features of a folder of images")
+    sub.add_argument("src", nargs="+", metavar="SRC",
+                     help="a folder (recursive; class sub-folders give labels), a .txt list of "
+                          "paths, or image files")
+    sub.add_argument("--model", required=True)
+    sub.add_argument("--stage", default="pooled", help="feature stage (default pooled)")
+    sub.add_argument("--out", help="output .h5 (resumable) or .npy")
+    sub.add_argument("--weights", default="default")
+    sub.add_argument("--batch-size", type=int, default=32)
+    sub.add_argument("--runtime", choices=("auto", "tf"), default="auto")
+    sub.add_argument("--dtype", choices=("float32", "float16"), default="float32")
+    sub.add_argument("--offline", action="store_true", help="never download (ZOO_OFFLINE=1)")
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.set_defaults(handler=cmd_features)
 
     sub = commands.add_parser(
         "verify", help="check weights files against their hashes (default: every shipped or "

@@ -63,7 +63,7 @@ def _check_options(spec: ModelSpec, include_top: bool, num_classes: int | None,
 def load(name: str | ModelSpec, weights: str | Path | None = "default", *,
          include_top: bool = True, num_classes: int | None = None,
          input_shape: tuple[int, ...] | None = None, pooling: str | None = None,
-         **builder_kwargs: Any):
+         features: list[str] | None = None, **builder_kwargs: Any):
     """Build the model registered as ``name`` and load its weights.
 
     Args:
@@ -76,6 +76,9 @@ def load(name: str | ModelSpec, weights: str | Path | None = "default", *,
         num_classes: ImageNet models only: replace the classifier by a new
             ``num_classes``-way softmax on the average-pooled backbone features.
         input_shape: ImageNet backbones only: (height, width, 3) to build at.
+        features: feature stages to output instead (``["stage3", "pooled"]``; ``zoo info NAME``
+            lists them): the model then returns a dict of those stages. An ImageNet model is
+            built without its classifier unless ``"logits"`` is asked for.
         **builder_kwargs: override the spec's builder arguments (``preset="or"``).
 
     Returns:
@@ -93,6 +96,8 @@ def load(name: str | ModelSpec, weights: str | Path | None = "default", *,
         496885
     """
     spec = registry.get_spec(name)
+    if features is not None and spec.weights_no_top is not None and num_classes is None:
+        include_top = "logits" in features
     _check_options(spec, include_top, num_classes, input_shape)
     headless = not include_top or num_classes is not None
     path = weights_lib.resolve(spec, weights, include_top=not headless)
@@ -105,6 +110,10 @@ def load(name: str | ModelSpec, weights: str | Path | None = "default", *,
         load_weights_file(model, path)
     if num_classes is not None:
         model = with_new_head(model, num_classes, spec.name)
+    if features is not None:
+        from zoo.features import feature_model
+
+        model = feature_model(model, spec, list(features))
     return model
 
 

@@ -60,7 +60,7 @@ class FeatureStage:
 
     name: str
     layer: str
-    stride: int
+    stride: int | None
     channels: int
 
 

@@ -104,7 +104,7 @@ def train_mnist_model(name: str, data: mnist_data.Mnist, seed: int = 0, epochs: 
         targets = x.astype("float32") / 255.0
         autoencoder.fit(x, targets, batch_size=recipe.batch_size, epochs=epochs, verbose=verbose)
         for layer in model.layers:
-            if layer.name != "probabilities":
+            if layer.name != "logits":
                 layer.trainable = False
         probe = AUTOENCODER_PROBE
         probe_steps = probe.epochs * int(np.ceil(len(x) / probe.batch_size))

@@ -1,0 +1,138 @@
+"""Feature stages and `zoo features`: stage shapes, class-folder labels, HDF5 layout, bad files,
+resuming after a kill."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+from PIL import Image
+
+import zoo
+from zoo.features import stage_names
+
+from conftest import ROOT, SAMPLES, SHARED, assert_clean_error, run_zoo
+
+CLASSIC_WITH_STAGES = [n for n in zoo.list_models(dataset="mnist")]
+
+
+@pytest.mark.parametrize("name", CLASSIC_WITH_STAGES)
+def test_classic_stage_shapes_match_the_spec(name):
+    spec = zoo.get_spec(name)
+    model = zoo.load(name, features=stage_names(spec))
+    outputs = model.predict(np.zeros((2, 28, 28), np.uint8), verbose=0)
+    assert set(outputs) == set(stage_names(spec))
+    for stage in spec.feature_stages:
+        shape = outputs[stage.name].shape
+        assert shape[0] == 2 and shape[-1] == stage.channels, (stage, shape)
+        if stage.stride:
+            assert shape[1] == 28 // stage.stride
+
+
+def test_imagenet_stages_at_default_size():
+    spec = zoo.get_spec("mobilenet_v1_0.25_128")
+    model = zoo.load(spec.name, weights=None, features=["stem", "stage3", "pooled", "logits"])
+    outputs = model.predict(np.zeros((1, 128, 128, 3), np.float32), verbose=0)
+    assert outputs["stem"].shape == (1, 64, 64, 16)
+    assert outputs["stage3"].shape == (1, 16, 16, 64)
+    assert outputs["pooled"].shape == (1, 256)
+    assert outputs["logits"].shape == (1, 1000)
+
+
+def test_unknown_stage_is_a_clear_error():
+    with pytest.raises(zoo.InputError, match="no feature stage 'stage9'.*valid: stage1"):
+        zoo.load("mnist_convnet", features=["stage9"])
+
+
+@pytest.fixture
+def class_folder(tmp_path):
+    root = tmp_path / "digits"
+    for digit in (1, 7):
+        (root / f"class_{digit}").mkdir(parents=True)
+        for copy in range(3):
+            Image.open(SAMPLES / f"digit_{digit}.png").rotate(copy * 5, fillcolor="white").save(
+                root / f"class_{digit}" / f"{copy}.png")
+    (root / "class_7" / "broken.png").write_text("not a png")
+    return root
+
+
+def test_extract_to_memory_with_labels_and_errors(class_folder):
+    result = zoo.extract_features("mnist_convnet", class_folder, stage="pooled")
+    assert result.features.shape == (6, 625)
+    assert result.label_names == ["class_1", "class_7"]
+    assert result.labels.tolist() == [0, 0, 0, 1, 1, 1]
+    assert [path.endswith("broken.png") for path, _ in result.errors] == [True]
+    logits = zoo.extract_features("mnist_convnet", class_folder, stage="logits")
+    assert logits.features.argmax(axis=1).tolist() == [1, 1, 1, 7, 7, 7]
+
+
+def test_h5_layout_and_resume(class_folder, tmp_path):
+    out = tmp_path / "feats.h5"
+    first = zoo.extract_features("mnist_convnet", sorted(class_folder.rglob("0.png")), out=out,
+                                 dtype="float16")
+    assert len(first.paths) == 2
+    with h5py.File(out) as handle:
+        assert handle["features"].dtype == np.float16
+        assert handle.attrs["model"] == "mnist_convnet" and handle.attrs["stage"] == "pooled"
+        assert handle.attrs["weights_sha256"] == zoo.get_spec("mnist_convnet").weights.sha256
+        assert {"preprocessing", "runtime", "zoo_version", "date"} <= set(handle.attrs)
+    again = zoo.extract_features("mnist_convnet", sorted(class_folder.rglob("*.png")), out=out,
+                                 dtype="float16")
+    assert len(again.paths) == 6 and len(set(again.paths)) == 6
+    assert [os.path.basename(p) for p, _ in again.errors] == ["broken.png"]
+    with pytest.raises(zoo.InputError, match="holds features of model 'mnist_convnet'"):
+        zoo.extract_features("mlp_625", class_folder, out=out)
+
+
+def test_kill_loses_at_most_the_batch_in_flight(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    source = Image.open(SAMPLES / "digit_3.png")
+    for index in range(400):
+        source.rotate(index % 30, fillcolor="white").save(folder / f"{index:04d}.png")
+    out = tmp_path / "feats.h5"
+    command = [sys.executable, "-m", "zoo", "features", str(folder), "--model", "mnist_rnn",
+               "--out", str(out), "--batch-size", "8", "--quiet"]
+    worker = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    rows = 0
+    while time.time() < deadline and rows < 40:
+        time.sleep(0.5)
+        try:
+            with h5py.File(out, "r", libver="latest", swmr=True) as handle:
+                rows = handle["features"].shape[0] if "features" in handle else 0
+        except (OSError, KeyError):
+            rows = 0
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    with h5py.File(out, "r", libver="latest", swmr=True) as handle:  # readable after the kill
+        kept = handle["features"].shape[0]
+        assert handle["paths"].shape[0] == kept and kept >= 40
+    result = run_zoo("features", folder, "--model", "mnist_rnn", "--out", out, "--quiet",
+                     check=True)
+    assert "400 images" in result.stdout
+    with h5py.File(out, "r") as handle:
+        paths = [p.decode() for p in handle["paths"][:]]
+        assert len(paths) == 400 and len(set(paths)) == 400
+        assert handle["features"].shape == (400, 128)
+
+
+def test_cli_features_on_real_photos(tmp_path):
+    out = tmp_path / "photos.npy"
+    result = run_zoo("features", SHARED / "data" / "photos", "--model", "mobilenet_v1_0.25_128",
+                     "--weights", SHARED / "weights" / "imagenet" / "mobilenet_2_5_128_tf_no_top.h5",
+                     "--out", out, check=True)
+    assert "2 images -> pooled features (256)" in result.stdout
+    assert np.load(out).shape == (2, 256)
+    assert_clean_error(run_zoo("features", tmp_path / "nothing", "--model", "mnist_convnet"),
+                       "no such file or folder")
+    (tmp_path / "empty").mkdir()
+    assert_clean_error(run_zoo("features", tmp_path / "empty", "--model", "mnist_convnet"),
+                       "No image files")
+    assert_clean_error(run_zoo("features", SAMPLES, "--model", "mnist_convnet", "--stage",
+                               "stage7"), "no feature stage")
