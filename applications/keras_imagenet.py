@@ -18,7 +18,7 @@ def build_keras_application(inputs, x, *, function: str, include_top: bool = Tru
                             pooling: str | None = None, classes: int = 1000,
                             classifier_activation: str | None = "softmax", **kwargs: Any):
     """Call ``keras.applications.<function>`` on ``x`` with ``weights=None``. With the top, the
-    classifier's pre-softmax output is the ``logits`` layer and the softmax is separate."""
+    softmax is a separate ``probabilities`` layer, so its input is the ``logits`` stage."""
     import keras
 
     application = getattr(keras.applications, function)(
@@ -26,10 +26,8 @@ def build_keras_application(inputs, x, *, function: str, include_top: bool = Tru
         classifier_activation=None if include_top else classifier_activation, **kwargs,
     )
     outputs = application.output
-    if include_top:
-        outputs = keras.layers.Identity(name="logits")(outputs)
-        if classifier_activation is not None:
-            outputs = keras.layers.Activation(classifier_activation, name="probabilities")(outputs)
+    if include_top and classifier_activation is not None:
+        outputs = keras.layers.Activation(classifier_activation, name="probabilities")(outputs)
     return keras.Model(inputs, outputs)
 
 
@@ -72,7 +70,7 @@ def stages(layers: dict[int, tuple[str, int]]) -> tuple[FeatureStage, ...]:
         *(FeatureStage(name, layers[stride][0], stride, layers[stride][1])
           for name, stride in named),
         FeatureStage("pooled", "global_average_pooling", None, last_channels),
-        FeatureStage("logits", "logits", None, 1000),
+        FeatureStage("logits", "probabilities", None, 1000),
     )
 
 

@@ -14,6 +14,9 @@ SHARED = Path(os.environ.get("ZOO_SHARED", ROOT.parent / "shared"))
 MNIST_PATH = SHARED / "data" / "mnist" / "mnist.npz"
 SAMPLES = ROOT / "zoo" / "data" / "samples"
 ZOO_COMMAND = Path(sys.executable).with_name("zoo")
+# Tests run on TensorFlow unless they ask for a runtime (test_runtimes.py), so that `auto` does
+# not export and time ONNX/LiteRT for every model and cache folder a test makes.
+os.environ.setdefault("ZOO_RUNTIME", "tf")
 
 
 @pytest.fixture(scope="session")

@@ -97,7 +97,8 @@ def cmd_predict(args) -> int:
     from zoo.prediction import predict_files
 
     results = predict_files(args.model, args.images, weights=args.weights, top=args.top,
-                            batch_size=args.batch_size, crop_fraction=_crop_fraction(args))
+                            batch_size=args.batch_size, crop_fraction=_crop_fraction(args),
+                            runtime=args.runtime)
     if args.json:
         _print_json(results)
     else:
@@ -225,6 +226,13 @@ def cmd_classics_prewitt(args) -> int:
     return 0
 
 
+def _add_runtime(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runtime", choices=("auto", "tf", "onnx", "litert"), default=None,
+        help="inference engine; auto (default, or $ZOO_RUNTIME) picks the fastest installed "
+             "for this model on this machine, measured once")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zoo",
@@ -261,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--crop-fraction", type=float, default=0.875,
                      help="with --crop center: fraction of the shorter side kept (default 0.875)")
     sub.add_argument("--offline", action="store_true", help="never download (ZOO_OFFLINE=1)")
+    _add_runtime(sub)
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_predict)
 
@@ -273,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--out", help="output .h5 (resumable) or .npy")
     sub.add_argument("--weights", default="default")
     sub.add_argument("--batch-size", type=int, default=32)
-    sub.add_argument("--runtime", choices=("auto", "tf"), default="auto")
+    _add_runtime(sub)
     sub.add_argument("--dtype", choices=("float32", "float16"), default="float32")
     sub.add_argument("--offline", action="store_true", help="never download (ZOO_OFFLINE=1)")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")

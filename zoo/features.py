@@ -46,8 +46,8 @@ def stage_tensor(model, spec: ModelSpec, stage: str):
     """The tensor of ``stage`` inside ``model`` (built from ``spec``)."""
     import keras
 
-    if stage == "logits":
-        return model.get_layer("logits").output
+    if stage == "logits":  # the input of the softmax layer
+        return model.get_layer("probabilities").input
     if spec.dataset != "imagenet":
         layer = next(s.layer for s in spec.feature_stages if s.name == stage)
         return model.get_layer(layer).output
@@ -167,7 +167,7 @@ class FeatureResult:
 
 def extract_features(model_or_name: Any, src: Any, *, stage: str = "pooled",
                      weights: Any = "default", out: str | Path | None = None,
-                     batch_size: int = 32, runtime: str = "tf", dtype: str = "float32",
+                     batch_size: int = 32, runtime: str | None = None, dtype: str = "float32",
                      input_shape: Sequence[int] | None = None, progress: bool | None = None,
                      workers: int | None = None) -> FeatureResult:
     """Features of every image under ``src`` at ``stage``.
@@ -180,7 +180,8 @@ def extract_features(model_or_name: Any, src: Any, *, stage: str = "pooled",
         out: ``.h5`` (resumable: a rerun skips the files already done) or ``.npy``; ``None``
             keeps everything in memory.
         batch_size: images per forward pass.
-        runtime: ``tf`` (TensorFlow).
+        runtime: ``tf``, ``onnx``, ``litert`` or ``auto`` (the fastest installed; see
+            ``zoo.runtimes``); default ``$ZOO_RUNTIME`` or ``auto``.
         dtype: ``float32`` or ``float16`` for the stored features.
         input_shape: ImageNet models: (height, width, 3) to run at (default: the spec's).
 
@@ -197,8 +198,6 @@ def extract_features(model_or_name: Any, src: Any, *, stage: str = "pooled",
 
     spec = registry.get_spec(model_or_name if isinstance(model_or_name, str) else model_or_name.name)
     _check_stages(spec, [stage])
-    if runtime not in ("tf", "auto"):
-        raise InputError(f"Unknown runtime {runtime!r}; valid: tf, auto")
     if dtype not in ("float32", "float16"):
         raise InputError(f"dtype must be float32 or float16, received {dtype!r}")
     if batch_size < 1:
@@ -206,11 +205,13 @@ def extract_features(model_or_name: Any, src: Any, *, stage: str = "pooled",
     source = find_sources(src)
     if not source.paths:
         raise InputError(f"No image files found in {src}")
-    store = open_store(out, spec, stage, source, dtype=dtype, weights=weights, runtime="tf")
+    runner = _runner(model_or_name, spec, stage, weights, runtime, input_shape)
+    store = open_store(out, spec, stage, source, dtype=dtype, weights=weights,
+                       runtime=runner.name)
     todo = [i for i, path in enumerate(source.paths) if path not in store.done]
     try:
         if todo:
-            _run(model_or_name, spec, stage, source, todo, store, weights=weights,
+            _run(runner, spec, source, todo, store,
                  batch_size=batch_size, dtype=dtype, input_shape=input_shape, progress=progress,
                  workers=workers or min(8, os.cpu_count() or 2))
     except BaseException:
@@ -219,16 +220,28 @@ def extract_features(model_or_name: Any, src: Any, *, stage: str = "pooled",
     return store.finish()
 
 
-def _run(model_or_name, spec, stage, source, todo, store, *, weights, batch_size, dtype,
-         input_shape, progress, workers) -> None:
-    """Extract the ``todo`` rows of ``source`` into ``store``, decoding ahead of the model."""
-    from zoo.models import load
+def _runner(model_or_name, spec, stage, weights, runtime, input_shape):
+    """The runtime that computes ``stage`` (a Keras model is only built when needed)."""
+    from zoo.runtimes import get_runner
 
-    if isinstance(model_or_name, str):
-        extractor = load(spec, weights=weights, features=[stage],
-                         **({"input_shape": tuple(input_shape)} if input_shape else {}))
-    else:
-        extractor = feature_model(model_or_name, spec, [stage])
+    def model_factory():
+        if not isinstance(model_or_name, str):
+            return feature_model(model_or_name, spec, [stage])
+        from zoo.models import load
+
+        return load(spec, weights=weights, features=[stage],
+                    **({"input_shape": tuple(input_shape)} if input_shape else {}))
+
+    if not isinstance(model_or_name, str) and runtime not in (None, "tf"):
+        raise InputError("A Keras model object runs on the tf runtime; pass its name for others")
+    return get_runner(spec, output=stage, runtime="tf" if not isinstance(model_or_name, str)
+                      else runtime, weights=weights, input_shape=input_shape,
+                      model_factory=model_factory)
+
+
+def _run(runner, spec, source, todo, store, *, batch_size, dtype, input_shape, progress,
+         workers) -> None:
+    """Extract the ``todo`` rows of ``source`` into ``store``, decoding ahead of the model."""
     paths = [source.paths[i] for i in todo]
     bar = _bar(len(source.paths), len(source.paths) - len(todo), progress)
     try:
@@ -238,7 +251,7 @@ def _run(model_or_name, spec, stage, source, todo, store, *, weights, batch_size
                 print(f"zoo: skipped: {reason}", file=sys.stderr)
                 store.add_error(paths[index], reason)
             if batch is not None:
-                values = extractor.predict(batch, batch_size=batch_size, verbose=0)[stage]
+                values = runner.run(batch)
                 rows = [todo[i] for i in indices]
                 store.add(values.astype(dtype), [source.paths[r] for r in rows],
                           [source.labels[r] for r in rows] if source.labels else None)

@@ -136,11 +136,12 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
 
 
 def predict_files(name: str, files: Sequence[str | Path], *, weights: Any = "default",
-                  top: int = 5, batch_size: int = 32, crop_fraction: float | None = None
-                  ) -> list[dict[str, Any]]:
+                  top: int = 5, batch_size: int = 32, crop_fraction: float | None = None,
+                  runtime: str | None = None) -> list[dict[str, Any]]:
     """One result per file, in order: ``{"file", "model", "top": [...]}`` or, for a file that
     cannot be read, ``{"file", "model", "error"}``; the other files are still predicted.
-    Files are decoded and predicted ``batch_size`` at a time.
+    Files are decoded and predicted ``batch_size`` at a time, on ``runtime`` (see
+    ``zoo.runtimes``; a cached ONNX/LiteRT artefact runs without importing TensorFlow).
     """
     spec = registry.get_spec(name)
     if top < 1:
@@ -150,7 +151,7 @@ def predict_files(name: str, files: Sequence[str | Path], *, weights: Any = "def
     names = labels_lib.names(spec.labels, spec.num_classes)
     wordnet_ids = labels_lib.wordnet_ids(spec.labels)
     results: list[dict[str, Any]] = [{"file": str(path), "model": spec.name} for path in files]
-    model = None
+    runner = None
     for chunk in _chunks(list(enumerate(files)), batch_size):
         prepared, slots = [], []
         for slot, path in chunk:
@@ -161,10 +162,12 @@ def predict_files(name: str, files: Sequence[str | Path], *, weights: Any = "def
                 results[slot]["error"] = str(error)
         if not prepared:
             continue
-        if model is None:
-            model, _ = resolve_model(spec, weights)
-        probabilities = np.asarray(model.predict(np.stack(prepared), batch_size=batch_size,
-                                                 verbose=0))
+        if runner is None:
+            from zoo.runtimes import get_runner
+
+            runner = get_runner(spec, output="predictions", runtime=runtime, weights=weights,
+                                model_factory=lambda: resolve_model(spec, weights)[0])
+        probabilities = runner.run(np.stack(prepared))
         for slot, row in zip(slots, probabilities):
             results[slot]["top"] = top_k(row, top, names, wordnet_ids)
     return results
