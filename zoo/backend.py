@@ -15,7 +15,12 @@ _imported = False
 
 
 @contextlib.contextmanager
-def _stderr_fd_silenced():
+def stderr_silenced():
+    """Point file descriptor 2 at /dev/null (C++ libraries' logs included) while inside;
+    ``ZOO_TF_LOGS=1`` keeps it."""
+    if os.environ.get("ZOO_TF_LOGS"):
+        yield
+        return
     sys.stderr.flush()
     saved = os.dup(2)
     try:
@@ -36,7 +41,7 @@ def quiet_tensorflow() -> None:
     if os.environ.get("ZOO_TF_LOGS"):
         import tensorflow  # noqa: F401
     else:
-        with _stderr_fd_silenced():
+        with stderr_silenced():
             import tensorflow as tf
 
             tf.config.list_physical_devices()

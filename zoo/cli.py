@@ -134,6 +134,15 @@ def cmd_features(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from zoo.bench import run
+
+    print(run(args.model, images=args.images, weights=args.weights,
+              naive_images=args.naive_images, batch_size=args.batch_size,
+              folder=Path(args.folder) if args.folder else None))
+    return 0
+
+
 def cmd_verify(args) -> int:
     from zoo.verification import verify
 
@@ -287,6 +296,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--offline", action="store_true", help="never download (ZOO_OFFLINE=1)")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.set_defaults(handler=cmd_features)
+
+    sub = commands.add_parser("bench", help="throughput of the naive loop vs zoo's runtimes")
+    sub.add_argument("--model", default="mobilenet_v2_1.0_224")
+    sub.add_argument("--weights", default="none", help="'none' (random, default) or as predict")
+    sub.add_argument("--images", type=int, default=512, help="JPEGs to generate (default 512)")
+    sub.add_argument("--folder", help="use this folder of JPEGs instead of generating them")
+    sub.add_argument("--naive-images", type=int, default=64,
+                     help="files the slow naive loop runs on (default 64)")
+    sub.add_argument("--batch-size", type=int, default=32)
+    sub.set_defaults(handler=cmd_bench)
 
     sub = commands.add_parser(
         "verify", help="check weights files against their hashes (default: every shipped or "

@@ -21,8 +21,12 @@ MNIST_BOX = 20
 INK_FRACTION = 0.25
 
 
-def open_image(path: str | Path) -> Image.Image:
+def open_image(path: str | Path, min_side: int | None = None) -> Image.Image:
     """Open and fully decode an image file, EXIF orientation applied, first frame if animated.
+
+    ``min_side``: the caller will shrink the image so that no side needs more than this many
+    pixels; a JPEG is then decoded at a reduced scale (libjpeg's DCT scaling), several times
+    faster, keeping both sides at least ``min_side``.
 
     Raises:
         InputError: the file is missing, is a folder, or is not a readable image; the message
@@ -36,6 +40,8 @@ def open_image(path: str | Path) -> Image.Image:
     try:
         with Image.open(path) as image:
             image.seek(0)
+            if min_side and image.format == "JPEG":
+                image.draft("RGB", (min_side, min_side))
             image.load()
             return ImageOps.exif_transpose(image).copy()
     except UnidentifiedImageError:

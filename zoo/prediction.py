@@ -57,15 +57,17 @@ def prepare_file(spec: ModelSpec, path: str | Path, crop_fraction: float | None 
     """Decode one image file into one model input, the way ``spec`` wants it."""
     from zoo import images
 
+    if spec.dataset == "imagenet":
+        height, width = (input_shape or spec.input_shape)[:2]
+        side = max(height, width) / (crop_fraction or 1.0)
+        image = images.open_image(path, min_side=int(np.ceil(side)))
+        return images.resize_for_model(image, height, width, crop_fraction)
     image = images.open_image(path)
     if spec.preprocessing == "mnist":
         try:
             return images.to_mnist_digit(image).reshape(spec.input_shape)
         except InputError as error:
             raise InputError(f"{path}: {error}") from None
-    if spec.dataset == "imagenet":
-        height, width = (input_shape or spec.input_shape)[:2]
-        return images.resize_for_model(image, height, width, crop_fraction)
     raise InputError(
         f"Model {spec.name!r} does not take image files (its input is {spec.input_shape}); "
         "image models: the MNIST and ImageNet ones (`zoo list --dataset mnist`)"

@@ -133,7 +133,7 @@ _OPENERS = {"onnx": _onnx_runner, "litert": _litert_runner}
 
 def _export_checked(model, output: str, runtime: str, path: Path, input_shape) -> dict:
     """Export ``model`` for ``runtime``, compare with TensorFlow, keep it only if they agree."""
-    from zoo.backend import quiet_tensorflow
+    from zoo.backend import quiet_tensorflow, stderr_silenced
 
     quiet_tensorflow()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,8 +145,8 @@ def _export_checked(model, output: str, runtime: str, path: Path, input_shape) -
         expected = _tf_runner(model, output).run(batch)
         model(batch[:1], training=False)  # Keras exports only models that have been called
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # exporters' deprecation noise
+            with warnings.catch_warnings(), stderr_silenced():
+                warnings.simplefilter("ignore")  # exporters' deprecation and C++ log noise
                 model.export(temp, format=runtime, verbose=False)
         except Exception as error:  # exporters raise many types
             raise ConversionError(f"Could not export {model.name} for {runtime}: "

@@ -1,0 +1,31 @@
+"""`zoo bench` runs end to end on a few generated JPEGs and prints its table."""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from zoo.bench import make_jpegs
+
+from conftest import run_zoo
+
+
+def test_generated_jpegs_are_real_photos_sized(tmp_path):
+    paths = make_jpegs(tmp_path, 3)
+    images = [Image.open(path) for path in paths]
+    assert [image.format for image in images] == ["JPEG"] * 3
+    assert {image.size for image in images} == {(640, 480)}
+    assert np.asarray(images[0]).std() > 20 and not np.array_equal(np.asarray(images[0]),
+                                                                   np.asarray(images[1]))
+
+
+def test_bench_prints_every_row(tmp_path):
+    result = run_zoo("bench", "--model", "mobilenet_v1_0.25_128", "--images", "16",
+                     "--naive-images", "4", "--batch-size", "8", check=True,
+                     env={"KERAS_HOME": str(tmp_path), "ZOO_RUNTIME": ""})
+    table = result.stdout
+    for runtime in ("tf", "onnx", "litert"):
+        assert f"zoo features, {runtime}, end to end (16 files)" in table
+        assert f"pure compute, {runtime}, batch 8" in table
+    assert "naive loop" in table and "warm, `--runtime auto`" in table
+    naive_row = next(line for line in table.splitlines() if line.startswith("| naive loop"))
+    assert naive_row.split("|")[3].strip() == "1.0"

@@ -1,0 +1,163 @@
+"""``zoo bench`` / ``scripts/bench.py``: end-to-end and pure-compute throughput, side by side.
+
+In one run, on the same folder of JPEGs: the naive tutorial loop (``load_img`` -> ``predict``
+one file at a time), ``zoo features`` end to end on each installed runtime, each engine's pure
+compute at batch 32, and the wall time of a cold and a warm single-image ``zoo predict`` in a
+fresh process. Prints a markdown table of images/s with ratios to the naive loop and to the
+fastest engine.
+
+Example:
+    $ zoo bench --model mobilenet_v2_1.0_224 --weights none --images 512
+"""
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from zoo import registry
+
+
+def make_jpegs(folder: Path, count: int, seed: int = 0) -> list[Path]:
+    """``count`` photo-sized JPEGs (640x480, smooth colour fields with shapes)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    ys, xs = np.mgrid[0:480, 0:640] / 480.0
+    paths = []
+    for index in range(count):
+        a, b, c = rng.uniform(0.5, 6, 3)
+        pixels = np.stack([np.sin(a * xs + c), np.cos(b * ys), np.sin(a * ys + b * xs)], -1)
+        pixels = ((pixels + 1) * 127.5).astype(np.uint8)
+        pixels[rng.integers(0, 400):, rng.integers(0, 560):][:80, :80] = rng.integers(0, 255, 3)
+        path = folder / f"{index:05d}.jpg"
+        Image.fromarray(pixels).save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+def naive_loop(spec, paths: list[Path]) -> float:
+    """The tutorial loop: load_img -> img_to_array -> predict, one image at a time (img/s)."""
+    import keras
+
+    from zoo.models import load
+
+    model = load(spec, weights=None)
+    size = spec.input_shape[:2]
+    started = time.perf_counter()
+    for path in paths:
+        image = keras.utils.load_img(path, target_size=size)
+        model.predict(keras.utils.img_to_array(image)[None], verbose=0)
+    return len(paths) / (time.perf_counter() - started)
+
+
+def pure_compute(spec, runner, batch_size: int = 32, repeats: int = 5) -> float:
+    """Images/s of ``runner`` on an in-memory batch (after a warm-up run)."""
+    batch = np.random.default_rng(0).uniform(0, 255, (batch_size, *spec.input_shape))
+    batch = batch.astype(np.float32)
+    runner.run(batch)
+    started = time.perf_counter()
+    for _ in range(repeats):
+        runner.run(batch)
+    return batch_size * repeats / (time.perf_counter() - started)
+
+
+def end_to_end(spec, folder: Path, runtime: str, weights: Any, batch_size: int) -> float:
+    """Images/s of ``zoo.extract_features`` over ``folder`` (decode + compute)."""
+    from zoo.features import extract_features
+
+    count = len(list(folder.glob("*.jpg")))
+    started = time.perf_counter()
+    extract_features(spec.name, folder, stage="pooled", weights=weights, runtime=runtime,
+                     batch_size=batch_size, progress=False)
+    return count / (time.perf_counter() - started)
+
+
+def predict_wall(spec, image: Path, runtime: str, weights: str) -> float:
+    """Wall seconds of one ``zoo predict`` in a fresh process."""
+    command = [sys.executable, "-m", "zoo", "predict", str(image), "--model", spec.name,
+               "--weights", weights, "--runtime", runtime, "--json"]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def run(model: str = "mobilenet_v2_1.0_224", images: int = 512, weights: str = "none",
+        naive_images: int = 64, batch_size: int = 32, folder: Path | None = None) -> str:
+    """Run the benchmark and return its markdown report."""
+    from zoo.features import feature_model
+    from zoo.models import load
+    from zoo.runtimes import get_runner, installed
+
+    spec = registry.get_spec(model)
+    weights_arg = None if weights == "none" else weights
+    temp = None
+    if folder is None:
+        temp = Path(tempfile.mkdtemp(prefix="zoo-bench-"))
+        folder = temp / "jpegs"
+        make_jpegs(folder, images)
+    paths = sorted(folder.glob("*.jpg"))
+    try:
+        rows: list[tuple[str, float]] = []
+        rows.append((f"naive loop (load_img + predict per file, {min(naive_images, len(paths))} files)",
+                     naive_loop(spec, paths[:naive_images])))
+        compute: dict[str, float] = {}
+        for runtime in installed():
+            def factory():
+                return feature_model(load(spec, weights=weights_arg, include_top=False), spec,
+                                     ["pooled"])
+            runner = get_runner(spec, output="pooled", runtime=runtime, weights=weights_arg,
+                                model_factory=factory)
+            compute[runtime] = pure_compute(spec, runner, batch_size)
+            end_to_end(spec, folder, runtime, weights_arg, batch_size)  # warm caches
+            rows.append((f"zoo features, {runtime}, end to end ({len(paths)} files)",
+                         end_to_end(spec, folder, runtime, weights_arg, batch_size)))
+        for runtime, rate in compute.items():
+            rows.append((f"pure compute, {runtime}, batch {batch_size}", rate))
+        cold_home = Path(tempfile.mkdtemp(prefix="zoo-bench-home-"))
+        os.environ["KERAS_HOME"], saved = str(cold_home), os.environ.get("KERAS_HOME")
+        try:
+            cold = predict_wall(spec, paths[0], "auto", weights)
+            warm = predict_wall(spec, paths[0], "auto", weights)
+        finally:
+            shutil.rmtree(cold_home, ignore_errors=True)
+            if saved is None:
+                os.environ.pop("KERAS_HOME")
+            else:
+                os.environ["KERAS_HOME"] = saved
+        tf_wall = predict_wall(spec, paths[0], "tf", weights)
+        return _report(spec, rows, compute, cold, warm, tf_wall, weights)
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+def _report(spec, rows, compute, cold, warm, tf_wall, weights) -> str:
+    naive = rows[0][1]
+    fastest_name, fastest = max(compute.items(), key=lambda item: item[1])
+    lines = [
+        f"Model `{spec.name}` ({spec.input_shape[0]} px, weights: {weights}), "
+        f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}.",
+        "",
+        f"| what | images/s | × naive | × fastest engine ({fastest_name}, pure compute) |",
+        "|---|---|---|---|",
+    ]
+    for label, rate in rows:
+        lines.append(f"| {label} | {rate:.1f} | {rate / naive:.1f} | {rate / fastest:.2f} |")
+    lines += [
+        "",
+        "| single-image `zoo predict` in a fresh process | wall seconds |",
+        "|---|---|",
+        f"| cold, `--runtime auto` (empty cache: exports and times each runtime) | {cold:.2f} |",
+        f"| warm, `--runtime auto` (artefact cached; TensorFlow not imported) | {warm:.2f} |",
+        f"| `--runtime tf` (imports TensorFlow, builds the model) | {tf_wall:.2f} |",
+    ]
+    return "\n".join(lines)
