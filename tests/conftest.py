@@ -12,11 +12,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ZOO_SHARED", ROOT.parent / "shared"))
 MNIST_PATH = SHARED / "data" / "mnist" / "mnist.npz"
+IMAGENET_WEIGHTS = SHARED / "weights" / "imagenet"
 SAMPLES = ROOT / "zoo" / "data" / "samples"
 ZOO_COMMAND = Path(sys.executable).with_name("zoo")
 # Tests run on TensorFlow unless they ask for a runtime (test_runtimes.py), so that `auto` does
 # not export and time ONNX/LiteRT for every model and cache folder a test makes.
 os.environ.setdefault("ZOO_RUNTIME", "tf")
+
+
+@pytest.fixture
+def weights_server():
+    """A real HTTP server on 127.0.0.1 serving ../shared/weights/imagenet, well and badly."""
+    from weights_server import WeightsServer
+
+    with WeightsServer(IMAGENET_WEIGHTS) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

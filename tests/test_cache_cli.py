@@ -1,26 +1,17 @@
 """`zoo cache list | path | pull | import | verify` and `zoo info` on cached ImageNet weights,
-run as a user runs them, with a loopback mirror standing in for the weights server."""
+run as a user runs them, with a loopback HTTP server standing in for the weights server."""
 from __future__ import annotations
 
 import io
 import json
 import tarfile
 
-import pytest
 
+from conftest import IMAGENET_WEIGHTS as WEIGHTS_DIR
 from conftest import SHARED, assert_clean_error, run_zoo
-from weights_server import WeightsServer
-
-WEIGHTS_DIR = SHARED / "weights" / "imagenet"
 TOP = "mobilenet_2_5_128_tf.h5"
 NO_TOP = "mobilenet_2_5_128_tf_no_top.h5"
 MODEL = "mobilenet_v1_0.25_128"
-
-
-@pytest.fixture
-def mirror():
-    with WeightsServer(WEIGHTS_DIR) as server:
-        yield server
 
 
 def env_for(home, mirror=None, offline=False):
@@ -32,13 +23,13 @@ def env_for(home, mirror=None, offline=False):
     return env
 
 
-def test_pull_bundle_import_offline_round_trip(tmp_path, mirror):
+def test_pull_bundle_import_offline_round_trip(tmp_path, weights_server):
     online, offline = tmp_path / "online", tmp_path / "offline"
     bundle = tmp_path / "weights.tar"
-    pulled = run_zoo("cache", "pull", MODEL, "--bundle", bundle, env=env_for(online, mirror),
-                     check=True)
+    pulled = run_zoo("cache", "pull", MODEL, "--bundle", bundle,
+                     env=env_for(online, weights_server), check=True)
     assert f"bundle written to {bundle}" in pulled.stdout
-    assert sorted(p for p, _ in mirror.requests) == [f"/good/{TOP}", f"/good/{NO_TOP}"]
+    assert sorted(p for p, _ in weights_server.requests) == [f"/good/{TOP}", f"/good/{NO_TOP}"]
     with tarfile.open(bundle) as tar:
         assert sorted(tar.getnames()) == sorted([TOP, NO_TOP, "zoo-bundle.json"])
 
