@@ -25,7 +25,7 @@ def test_every_mode_becomes_rgb_pixels(tmp_path, mode):
     path = tmp_path / ("image.tif" if mode in ("CMYK", "I;16") else "image.png")
     image.save(path)
     pixels = resize_for_model(open_image(path), 32, 40)
-    assert pixels.shape == (32, 40, 3) and pixels.dtype == np.float32
+    assert pixels.shape == (32, 40, 3) and pixels.dtype == np.uint8
     assert 0 <= pixels.min() and pixels.max() <= 255 and pixels.std() > 5
 
 

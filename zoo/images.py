@@ -78,7 +78,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 def resize_for_model(image: Image.Image, height: int, width: int,
                      crop_fraction: float | None = None) -> np.ndarray:
-    """RGB pixels (height, width, 3) float32 in 0..255 for a model.
+    """RGB pixels (height, width, 3) uint8 for a model (cast to float once per batch).
 
     Without ``crop_fraction`` the whole image is resized to the model's size, as Keras does.
     With it (timm's ``crop_pct``, e.g. 0.875) the image is scaled so that a centre crop of that
@@ -96,7 +96,7 @@ def resize_for_model(image: Image.Image, height: int, width: int,
         left = (scaled.width - width) // 2
         top = (scaled.height - height) // 2
         resized = scaled.crop((left, top, left + width, top + height))
-    return np.asarray(resized, dtype=np.float32)
+    return np.asarray(resized, dtype=np.uint8)
 
 
 def to_mnist_digit(image: Image.Image) -> np.ndarray:
