@@ -114,7 +114,10 @@ def _onnx_runner(path: Path) -> Runner:
 def _litert_runner(path: Path) -> Runner:
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
+    from zoo.backend import stderr_silenced
+
+    with stderr_silenced():  # "Created TensorFlow Lite XNNPACK delegate" on every start
+        interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
     input_index = interpreter.get_input_details()[0]["index"]
     output_index = interpreter.get_output_details()[0]["index"]
     shape = [None]
@@ -122,7 +125,8 @@ def _litert_runner(path: Path) -> Runner:
     def run(batch):
         if shape[0] != batch.shape:
             interpreter.resize_tensor_input(input_index, batch.shape)
-            interpreter.allocate_tensors()
+            with stderr_silenced():
+                interpreter.allocate_tensors()
             shape[0] = batch.shape
         interpreter.set_tensor(input_index, batch)
         interpreter.invoke()
