@@ -21,6 +21,8 @@ def test_info_shows_spec_weights_and_figures():
     assert "status: ok" in text
     assert "input_shape: (28, 28, 1)" in text
     assert "preprocessing: mnist" in text
+    assert "stage2: pool2 (stride 4, 64 channels)" in text
+    assert "pooled: dense625 (625 channels)" in text
     assert "accuracy: 99.5" in text  # the deck's figure
     info = json.loads(run_zoo("info", "mnist_convnet", "--json", check=True).stdout)
     assert info["params"] == spec.params

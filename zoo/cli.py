@@ -80,6 +80,11 @@ def cmd_info(args) -> int:
             print(f"{key}:")
             for sub_key, sub_value in value.items():
                 print(f"  {sub_key}: {sub_value}")
+        elif key == "feature_stages" and value:
+            print("feature_stages:")
+            for stage in value:
+                stride = f"stride {stage['stride']}, " if stage["stride"] else ""
+                print(f"  {stage['name']}: {stage['layer']} ({stride}{stage['channels']} channels)")
         elif value not in (None, "", [], {}):
             if isinstance(value, list):
                 value = "(" + ", ".join("None" if v is None else str(v) for v in value) + ")"
