@@ -39,16 +39,6 @@ def recover(path: Path) -> None:
     os.replace(temp, path)
 
 
-def weights_sha256(spec: ModelSpec, weights: Any, include_top: bool) -> str:
-    """sha256 of the weights file a run uses ('none' for random, 'builtin' for fixed values)."""
-    from zoo.weights import resolve, sha256_file
-
-    path = resolve(spec, weights, include_top=include_top)
-    if path is None:
-        return "none" if weights in (None, "none") else "builtin"
-    return sha256_file(path)
-
-
 class MemoryStore:
     """Keeps everything in memory (and optionally saves ``.npy`` at the end)."""
 
@@ -188,7 +178,7 @@ class H5Store:
 
 
 def open_store(out: str | Path | None, spec: ModelSpec, stage: str, source, *, dtype: str,
-               weights: Any, runtime: str):
+               weights_sha256: str, runtime: str):
     """The store for ``out``: ``None`` (memory), ``.npy`` or ``.h5`` / ``.hdf5``."""
     if out is None:
         return MemoryStore(source, dtype)
@@ -202,7 +192,7 @@ def open_store(out: str | Path | None, spec: ModelSpec, stage: str, source, *, d
     attrs = {
         "model": spec.name, "stage": stage, "preprocessing": spec.preprocessing,
         "runtime": runtime, "zoo_version": __version__,
-        "weights_sha256": weights_sha256(spec, weights, include_top=stage == "logits"),
+        "weights_sha256": weights_sha256,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
     return H5Store(out, spec, stage, source, dtype, attrs)

@@ -11,14 +11,10 @@ Example:
 """
 from __future__ import annotations
 
-import concurrent.futures
-import os
-import queue
 import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -114,45 +110,6 @@ def find_sources(src: str | Path | Sequence[str | Path]) -> Source:
 
 # -- pipeline ---------------------------------------------------------------------------------
 
-def _prepared_batches(spec: ModelSpec, paths: Sequence[str], batch_size: int,
-                      input_shape, workers: int) -> Iterator[tuple[list[int], np.ndarray, list]]:
-    """Yield (indices, batch, errors) while the next batches are decoded in threads."""
-    from zoo.prediction import prepare_file
-
-    def prepare(index_path):
-        index, path = index_path
-        try:
-            return index, prepare_file(spec, path, input_shape=input_shape), None
-        except InputError as error:
-            return index, None, str(error)
-        except Exception as error:  # a decoder bug must not stop the run
-            return index, None, f"{path}: {type(error).__name__}: {error}"
-
-    ahead: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def producer():
-        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            for start in range(0, len(paths), batch_size):
-                if stop.is_set():
-                    break
-                chunk = list(enumerate(paths[start: start + batch_size], start=start))
-                done = list(pool.map(prepare, chunk))
-                good = [(i, x) for i, x, e in done if x is not None]
-                errors = [(i, e) for i, x, e in done if x is None]
-                batch = np.stack([x for _, x in good]) if good else None
-                ahead.put(([i for i, _ in good], batch, errors))
-        ahead.put(None)
-
-    thread = threading.Thread(target=producer, daemon=True)
-    thread.start()
-    try:
-        while (item := ahead.get()) is not None:
-            yield item
-    finally:
-        stop.set()
-
-
 @dataclass
 class FeatureResult:
     """What ``extract_features`` returns: one row of ``features`` per readable file."""
@@ -206,14 +163,14 @@ def extract_features(model_or_name: Any, src: Any, *, stage: str = "pooled",
     if not source.paths:
         raise InputError(f"No image files found in {src}")
     runner = _runner(model_or_name, spec, stage, weights, runtime, input_shape)
-    store = open_store(out, spec, stage, source, dtype=dtype, weights=weights,
-                       runtime=runner.name)
+    store = open_store(out, spec, stage, source, dtype=dtype,
+                       weights_sha256=runner.weights_sha256, runtime=runner.name)
     todo = [i for i, path in enumerate(source.paths) if path not in store.done]
     try:
         if todo:
             _run(runner, spec, source, todo, store,
                  batch_size=batch_size, dtype=dtype, input_shape=input_shape, progress=progress,
-                 workers=workers or min(8, os.cpu_count() or 2))
+                 workers=workers)
     except BaseException:
         store.close()  # Ctrl-C or an error: what is written stays, the file is closed
         raise
@@ -242,11 +199,13 @@ def _runner(model_or_name, spec, stage, weights, runtime, input_shape):
 def _run(runner, spec, source, todo, store, *, batch_size, dtype, input_shape, progress,
          workers) -> None:
     """Extract the ``todo`` rows of ``source`` into ``store``, decoding ahead of the model."""
+    from zoo.prediction import prepared_batches
+
     paths = [source.paths[i] for i in todo]
     bar = _bar(len(source.paths), len(source.paths) - len(todo), progress)
     try:
-        for indices, batch, errors in _prepared_batches(spec, paths, batch_size, input_shape,
-                                                        workers):
+        for indices, batch, errors in prepared_batches(spec, paths, batch_size,
+                                                       input_shape=input_shape, workers=workers):
             for index, reason in errors:
                 print(f"zoo: skipped: {reason}", file=sys.stderr)
                 store.add_error(paths[index], reason)

@@ -7,6 +7,10 @@ Example:
 """
 from __future__ import annotations
 
+import concurrent.futures
+import os
+import queue
+import threading
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -132,9 +136,46 @@ def top_k(probabilities: np.ndarray, k: int, names: Sequence[str],
     return ranked
 
 
-def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start: start + size]
+def prepared_batches(spec: ModelSpec, paths: Sequence[str | Path], batch_size: int, *,
+                     crop_fraction: float | None = None, input_shape=None,
+                     workers: int | None = None
+                     ) -> Iterator[tuple[list[int], np.ndarray | None, list[tuple[int, str]]]]:
+    """Yield (indices, batch, errors) per ``batch_size`` files, in order, while the next batches
+    are decoded in ``workers`` threads; ``errors`` are (index, reason) for unreadable files."""
+
+    def prepare(index_path):
+        index, path = index_path
+        try:
+            return index, prepare_file(spec, path, crop_fraction, input_shape), None
+        except InputError as error:
+            return index, None, str(error)
+        except Exception as error:  # a decoder bug must not stop the run
+            return index, None, f"{path}: {type(error).__name__}: {error}"
+
+    ahead: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+    workers = workers or min(8, os.cpu_count() or 2)
+
+    def producer():
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            for start in range(0, len(paths), batch_size):
+                if stop.is_set():
+                    break
+                chunk = list(enumerate(paths[start: start + batch_size], start=start))
+                done = list(pool.map(prepare, chunk))
+                good = [(i, x) for i, x, e in done if x is not None]
+                errors = [(i, e) for i, x, e in done if x is None]
+                batch = np.stack([x for _, x in good]) if good else None
+                ahead.put(([i for i, _ in good], batch, errors))
+        ahead.put(None)
+
+    thread = threading.Thread(target=producer, daemon=True)
+    thread.start()
+    try:
+        while (item := ahead.get()) is not None:
+            yield item
+    finally:
+        stop.set()
 
 
 def predict_files(name: str, files: Sequence[str | Path], *, weights: Any = "default",
@@ -154,22 +195,17 @@ def predict_files(name: str, files: Sequence[str | Path], *, weights: Any = "def
     wordnet_ids = labels_lib.wordnet_ids(spec.labels)
     results: list[dict[str, Any]] = [{"file": str(path), "model": spec.name} for path in files]
     runner = None
-    for chunk in _chunks(list(enumerate(files)), batch_size):
-        prepared, slots = [], []
-        for slot, path in chunk:
-            try:
-                prepared.append(prepare_file(spec, path, crop_fraction))
-                slots.append(slot)
-            except InputError as error:
-                results[slot]["error"] = str(error)
-        if not prepared:
+    for slots, batch, errors in prepared_batches(spec, list(files), batch_size,
+                                                 crop_fraction=crop_fraction):
+        for slot, reason in errors:
+            results[slot]["error"] = reason
+        if batch is None:
             continue
         if runner is None:
             from zoo.runtimes import get_runner
 
             runner = get_runner(spec, output="predictions", runtime=runtime, weights=weights,
                                 model_factory=lambda: resolve_model(spec, weights)[0])
-        probabilities = runner.run(np.stack(prepared))
-        for slot, row in zip(slots, probabilities):
+        for slot, row in zip(slots, runner.run(batch)):
             results[slot]["top"] = top_k(row, top, names, wordnet_ids)
     return results

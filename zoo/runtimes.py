@@ -78,11 +78,13 @@ def artefact_path(spec: ModelSpec, output: str, input_shape, weights_sha256: str
 
 
 class Runner:
-    """Runs one model output on batches of raw pixels; ``name`` is the runtime's."""
+    """Runs one model output on batches of raw pixels; ``name`` is the runtime's, and
+    ``weights_sha256`` identifies the weights it computes with (set by ``get_runner``)."""
 
     def __init__(self, name: str, run: Callable[[np.ndarray], np.ndarray]):
         self.name = name
         self._run = run
+        self.weights_sha256 = ""
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         return self._run(np.ascontiguousarray(batch, dtype=np.float32))
@@ -195,7 +197,7 @@ def get_runner(spec: ModelSpec, *, output: str = "predictions", runtime: str | N
     if runtime != "auto" and runtime not in installed():
         raise InputError(f"Runtime {runtime!r} is not installed here "
                          "(pip install 'keras-zoo[fast]'); installed: " + ", ".join(installed()))
-    from zoo.feature_store import weights_sha256
+    from zoo.weights import weights_sha256
 
     shape = tuple(input_shape or spec.input_shape)
     digest = weights_sha256(spec, weights, include_top=output in ("predictions", "logits"))
@@ -214,24 +216,29 @@ def get_runner(spec: ModelSpec, *, output: str = "predictions", runtime: str | N
             _export_checked(model(), output, name, path, shape)
         return _OPENERS[name](path)
 
+    def opened(name: str) -> Runner:
+        runner = open_runtime(name)
+        runner.weights_sha256 = digest
+        return runner
+
     if runtime != "auto":
-        return open_runtime(runtime)
+        return opened(runtime)
     if installed() == ["tf"]:
-        return open_runtime("tf")
+        return opened("tf")
     choice_key = f"{spec.name}|{output}|{shape}|{digest}|{platform.machine()}|{os.cpu_count()}"
     choices = _read_choices()
     if choices.get(choice_key) in installed():
-        return open_runtime(choices[choice_key])
-    best = _fastest({name: open_runtime for name in installed()}, shape)
+        return opened(choices[choice_key])
+    best = _fastest(opened, installed(), shape)
     _remember_choice(choice_key, best.name)
     return best
 
 
-def _fastest(candidates: dict[str, Callable[[str], Runner]], shape) -> Runner:
+def _fastest(opener: Callable[[str], Runner], names: list[str], shape) -> Runner:
     """Time each runtime on a batch of 32 (after a warm-up run) and return the fastest."""
     batch = np.random.default_rng(1).uniform(0, 255, (32, *shape)).astype(np.float32)
     best, best_time = None, float("inf")
-    for name, opener in candidates.items():
+    for name in names:
         try:
             runner = opener(name)
         except ConversionError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 from zoo.errors import WeightsError, WeightsHashError
 from zoo.spec import ModelSpec
@@ -99,3 +100,11 @@ def _check_known_file(spec: ModelSpec, path: Path) -> None:
         if (known is not None and known.source == "url" and known.file == path.name
                 and (known.sha256 or known.md5)):
             check_file(path, known, move_bad=False)
+
+
+def weights_sha256(spec: ModelSpec, weights: Any, include_top: bool) -> str:
+    """sha256 of the weights file a run uses ('none' for random, 'builtin' for fixed values)."""
+    path = resolve(spec, weights, include_top=include_top)
+    if path is None:
+        return "none" if weights in (None, "none") else "builtin"
+    return sha256_file(path)
