@@ -95,5 +95,6 @@ def imagenet_spec(name: str, function: str, *, summary: str, size: int, preproce
         reference=Reference(top1, source, top5),
         year=year,
         feature_stages=feature_stages,
+        mixed_precision=True,  # keras.applications models train and run in mixed float16
         builder_kwargs={"function": function, **kwargs},
     )

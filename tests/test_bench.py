@@ -25,7 +25,22 @@ def test_bench_prints_every_row(tmp_path):
     table = result.stdout
     for runtime in ("tf", "onnx", "litert"):
         assert f"zoo features, {runtime}, end to end (16 files)" in table
-        assert f"pure compute, {runtime}, batch 8" in table
+        assert f"| pure compute, {runtime}, batch 8 |" in table
+    for runtime in ("onnx", "litert"):  # 128 px: micro-batches of 12 > 8, so none
+        assert f"pure compute, {runtime}, batch 8 in micro-batches" not in table
     assert "naive loop" in table and "warm, `--runtime auto`" in table
     naive_row = next(line for line in table.splitlines() if line.startswith("| naive loop"))
     assert naive_row.split("|")[3].strip() == "1.0"
+
+
+def test_batch_sweep_prints_one_row_per_cpu_engine(tmp_path):
+    result = run_zoo("bench", "--model", "mobilenet_v1_0.25_128", "--batch-sweep", check=True,
+                     env={"KERAS_HOME": str(tmp_path)})
+    lines = result.stdout.splitlines()
+    assert "| batch per call | 1 | 4 | 8 | 16 | 32 |" in lines
+    rows = {line.split("|")[1].strip(): line.split("|")[2:-1] for line in lines
+            if line.startswith(("| onnx", "| litert"))}
+    assert set(rows) == {"onnx", "litert"}
+    for cells in rows.values():
+        low_high = [tuple(map(float, cell.strip().split("–"))) for cell in cells]
+        assert len(low_high) == 5 and all(0 < low <= high for low, high in low_high)

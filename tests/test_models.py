@@ -80,6 +80,28 @@ def test_corrupt_weights_file_is_refused(tmp_path):
         verify_file(corrupt, zoo.get_spec("softmax_regression").weights.sha256)
 
 
+def test_a_file_is_hashed_once_per_process_while_it_is_unchanged(tmp_path):
+    import hashlib
+    import os
+
+    from zoo.weights import file_hashes
+
+    path = tmp_path / "w.weights.h5"
+    path.write_bytes(b"a" * 1000)
+    assert file_hashes(path)["sha256"] == hashlib.sha256(b"a" * 1000).hexdigest()
+    path.write_bytes(b"b" * 1000)  # rewritten at once, same size: within the racy window
+    assert file_hashes(path)["sha256"] == hashlib.sha256(b"b" * 1000).hexdigest()
+    old = (1_600_000_000, 1_600_000_000)
+    os.utime(path, old)
+    assert file_hashes(path)["md5"] == hashlib.md5(b"b" * 1000).hexdigest()  # remembered now
+    with open(path, "r+b") as handle:  # same inode, size and (restored) time: not read again
+        handle.write(b"c")
+    os.utime(path, old)
+    assert file_hashes(path)["sha256"] == hashlib.sha256(b"b" * 1000).hexdigest()
+    os.utime(path, (1_600_000_001, 1_600_000_001))  # any new modification time: read again
+    assert file_hashes(path)["sha256"] == hashlib.sha256(b"c" + b"b" * 999).hexdigest()
+
+
 def test_garbage_weights_path_gives_clear_error(tmp_path):
     garbage = tmp_path / "garbage.weights.h5"
     garbage.write_text("not hdf5")

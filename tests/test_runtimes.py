@@ -86,6 +86,89 @@ def test_features_on_onnx_match_tensorflow():
     np.testing.assert_allclose(onnx_result.features, tf_result.features, atol=1e-3)
 
 
+def test_micro_batches_cover_the_batch_in_order():
+    calls = []
+
+    def engine(batch):
+        calls.append(len(batch))
+        return batch.reshape(len(batch), -1).sum(1, keepdims=True)
+
+    batch = np.random.default_rng(0).uniform(0, 255, (10, 4, 4, 3)).astype(np.float32)
+    whole = runtimes.Runner("test", engine).run(batch)
+    micro = runtimes.Runner("test", engine, micro_batch=4).run(batch)
+    assert calls == [10, 4, 4, 2]
+    np.testing.assert_array_equal(micro, whole)
+
+
+def test_micro_batch_size_follows_the_input_size():
+    assert runtimes.micro_batch_size((224, 224, 3)) == 4
+    assert runtimes.micro_batch_size((600, 600, 3)) == 1
+    assert runtimes.micro_batch_size((28, 28, 1)) == 256
+    assert runtimes.micro_batch_size(("height", "width", 3)) is None
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "litert"])
+def test_engines_give_the_same_rows_in_micro_batches(runtime):
+    spec = zoo.get_spec(MODEL)
+    runner = runtimes.get_runner(spec, runtime=runtime, weights=TOP,
+                                 model_factory=lambda: zoo.load(MODEL, weights=TOP))
+    assert runner.micro_batch == 12  # 4 * 224**2 // 128**2
+    batch = np.random.default_rng(0).uniform(0, 255, (30, 128, 128, 3)).astype(np.float32)
+    micro = runner.run(batch)  # calls of 12, 12, 6: LiteRT resizes its input twice
+    runner.micro_batch = None
+    np.testing.assert_allclose(micro, runner.run(batch), atol=1e-5)
+    np.testing.assert_allclose(runner.run(batch[:5]), micro[:5], atol=1e-5)
+
+
+def _tf_runner(name, weights="default"):
+    return runtimes.get_runner(zoo.get_spec(name), runtime="tf", weights=weights,
+                               model_factory=lambda: zoo.load(name, weights=weights))
+
+
+def test_tf_runtime_on_a_gpu_runs_mixed_precision_with_xla(monkeypatch):
+    import keras
+
+    images = np.stack([zoo.prediction.prepare_file(zoo.get_spec(MODEL), path) for path in PHOTOS])
+    monkeypatch.setattr(runtimes, "gpu_available", lambda: False)
+    cpu = _tf_runner(MODEL, TOP)
+    assert (cpu.precision, cpu.xla, cpu.description) == ("float32", False, "tf")
+    monkeypatch.setattr(runtimes, "gpu_available", lambda: True)  # XLA and float16 run on CPUs too
+    gpu = _tf_runner(MODEL, TOP)
+    assert (gpu.precision, gpu.xla) == ("mixed_float16", True)
+    assert gpu.description == "tf (mixed_float16, XLA)"
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+    expected, actual = cpu.run(images), gpu.run(images)
+    assert actual.dtype == np.float32
+    np.testing.assert_array_equal(actual.argmax(1), expected.argmax(1))
+    np.testing.assert_allclose(actual, expected, atol=2e-2)
+    assert 0 < np.abs(actual - expected).max()  # it did compute in float16
+
+
+def test_mixed_precision_only_where_the_spec_allows_it(monkeypatch):
+    monkeypatch.setattr(runtimes, "gpu_available", lambda: True)
+    classic = _tf_runner("mnist_convnet")
+    assert (classic.precision, classic.xla) == ("float32", True)
+    monkeypatch.setenv("ZOO_PRECISION", "float32")
+    assert _tf_runner(MODEL, TOP).precision == "float32"
+    monkeypatch.setenv("ZOO_PRECISION", "half")
+    with pytest.raises(zoo.InputError, match="ZOO_PRECISION must be one of auto, float32; "
+                                             "received 'half'"):
+        _tf_runner(MODEL, TOP)
+
+
+def test_gpu_check_script_runs_here_in_quick_mode():
+    result = subprocess.run([sys.executable, "scripts/gpu_check.py", "--quick"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "no GPU: the figures below are CPU figures" in lines
+    rows = [line.split("|")[1:-1] for line in lines if line.startswith("| mobilenet")]
+    assert [(r[1].strip(), r[2].strip()) for r in rows] == [
+        ("float32", "no"), ("float32", "yes"), ("mixed_float16", "no"), ("mixed_float16", "yes")]
+    assert all(float(r[3]) > 0 for r in rows)
+    assert any(line.startswith("| ZOO_PRECISION=auto: tf |") for line in lines)
+
+
 def test_unknown_runtime_is_a_clear_error():
     with pytest.raises(zoo.InputError, match="Unknown runtime 'tpu'"):
         runtimes.get_runner(zoo.get_spec("mnist_convnet"), runtime="tpu")

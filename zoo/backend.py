@@ -32,6 +32,21 @@ def stderr_silenced():
         os.close(saved)
 
 
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Build Keras layers under the dtype policy ``name`` (``mixed_float16``) while inside;
+    the previous global policy comes back on exit."""
+    quiet_tensorflow()
+    import keras
+
+    saved = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(saved)
+
+
 def quiet_tensorflow() -> None:
     """Import TensorFlow (and probe its devices) once, without its start-up noise."""
     global _imported

@@ -2,9 +2,9 @@
 
 In one run, on the same folder of JPEGs: the naive tutorial loop (``load_img`` -> ``predict``
 one file at a time), ``zoo features`` end to end on each installed runtime, each engine's pure
-compute at batch 32, and the wall time of a cold and a warm single-image ``zoo predict`` in a
+compute at batch 32 (one call of 32, and zoo's micro-batches of it), and the wall time of a cold and a warm single-image ``zoo predict`` in a
 fresh process. Prints a markdown table of images/s with ratios to the naive loop and to the
-fastest engine.
+fastest pure compute.
 
 Example:
     $ zoo bench --model mobilenet_v2_1.0_224 --weights none --images 512
@@ -46,9 +46,11 @@ def make_jpegs(folder: Path, count: int, seed: int = 0) -> list[Path]:
 
 def naive_loop(spec, paths: list[Path]) -> float:
     """The tutorial loop: load_img -> img_to_array -> predict, one image at a time (img/s)."""
-    import keras
-
+    from zoo.backend import quiet_tensorflow
     from zoo.models import load
+
+    quiet_tensorflow()
+    import keras
 
     model = load(spec, weights=None)
     size = spec.input_shape[:2]
@@ -57,6 +59,17 @@ def naive_loop(spec, paths: list[Path]) -> float:
         image = keras.utils.load_img(path, target_size=size)
         model.predict(keras.utils.img_to_array(image)[None], verbose=0)
     return len(paths) / (time.perf_counter() - started)
+
+
+def pooled_runner(spec, runtime: str, weights: Any):
+    """The runner of ``spec``'s ``pooled`` features on ``runtime`` (what ``zoo features`` uses)."""
+    from zoo.features import feature_model
+    from zoo.models import load
+    from zoo.runtimes import get_runner
+
+    return get_runner(spec, output="pooled", runtime=runtime, weights=weights,
+                      model_factory=lambda: feature_model(
+                          load(spec, weights=weights, include_top=False), spec, ["pooled"]))
 
 
 def pure_compute(spec, runner, batch_size: int = 32, repeats: int = 5) -> float:
@@ -93,9 +106,7 @@ def predict_wall(spec, image: Path, runtime: str, weights: str) -> float:
 def run(model: str = "mobilenet_v2_1.0_224", images: int = 512, weights: str = "none",
         naive_images: int = 64, batch_size: int = 32, folder: Path | None = None) -> str:
     """Run the benchmark and return its markdown report."""
-    from zoo.features import feature_model
-    from zoo.models import load
-    from zoo.runtimes import get_runner, installed
+    from zoo.runtimes import installed
 
     spec = registry.get_spec(model)
     weights_arg = None if weights == "none" else weights
@@ -111,17 +122,18 @@ def run(model: str = "mobilenet_v2_1.0_224", images: int = 512, weights: str = "
                      naive_loop(spec, paths[:naive_images])))
         compute: dict[str, float] = {}
         for runtime in installed():
-            def factory():
-                return feature_model(load(spec, weights=weights_arg, include_top=False), spec,
-                                     ["pooled"])
-            runner = get_runner(spec, output="pooled", runtime=runtime, weights=weights_arg,
-                                model_factory=factory)
-            compute[runtime] = pure_compute(spec, runner, batch_size)
+            runner = pooled_runner(spec, runtime, weights_arg)
+            micro = runner.micro_batch
+            if micro and micro < batch_size:
+                compute[f"{runtime}, batch {batch_size} in micro-batches of {micro}"] = \
+                    pure_compute(spec, runner, batch_size)
+                runner.micro_batch = None
+            compute[f"{runtime}, batch {batch_size}"] = pure_compute(spec, runner, batch_size)
             end_to_end(spec, folder, runtime, weights_arg, batch_size)  # warm caches
             rows.append((f"zoo features, {runtime}, end to end ({len(paths)} files)",
                          end_to_end(spec, folder, runtime, weights_arg, batch_size)))
-        for runtime, rate in compute.items():
-            rows.append((f"pure compute, {runtime}, batch {batch_size}", rate))
+        for name, rate in compute.items():
+            rows.append((f"pure compute, {name}", rate))
         cold_home = Path(tempfile.mkdtemp(prefix="zoo-bench-home-"))
         os.environ["KERAS_HOME"], saved = str(cold_home), os.environ.get("KERAS_HOME")
         try:
@@ -140,6 +152,33 @@ def run(model: str = "mobilenet_v2_1.0_224", images: int = 512, weights: str = "
             shutil.rmtree(temp, ignore_errors=True)
 
 
+SWEEP_BATCHES = (1, 4, 8, 16, 32)
+
+
+def batch_sweep(model: str = "mobilenet_v2_1.0_224", weights: str = "none", runs: int = 3,
+                batches: tuple[int, ...] = SWEEP_BATCHES) -> str:
+    """Markdown table: each CPU engine's pure compute (images/s) per batch size of one call,
+    as the lowest-highest of ``runs`` runs; the evidence for ``runtimes.MICRO_BATCH_PIXELS``."""
+    from zoo.runtimes import installed
+
+    spec = registry.get_spec(model)
+    weights_arg = None if weights == "none" else weights
+    lines = [f"Model `{spec.name}`, {os.cpu_count()} CPU cores, images/s per engine call "
+             f"(lowest-highest of {runs} runs)", "",
+             "| batch per call | " + " | ".join(map(str, batches)) + " |",
+             "|---" * (len(batches) + 1) + "|"]
+    for runtime in (name for name in installed() if name != "tf"):
+        runner = pooled_runner(spec, runtime, weights_arg)
+        runner.micro_batch = None
+        cells = []
+        for batch in batches:
+            rates = [pure_compute(spec, runner, batch, repeats=max(5, 96 // batch))
+                     for _ in range(runs)]
+            cells.append(f"{min(rates):.0f}–{max(rates):.0f}")
+        lines.append(f"| {runtime} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _report(spec, rows, compute, cold, warm, tf_wall, weights) -> str:
     naive = rows[0][1]
     fastest_name, fastest = max(compute.items(), key=lambda item: item[1])
@@ -147,7 +186,7 @@ def _report(spec, rows, compute, cold, warm, tf_wall, weights) -> str:
         f"Model `{spec.name}` ({spec.input_shape[0]} px, weights: {weights}), "
         f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}.",
         "",
-        f"| what | images/s | × naive | × fastest engine ({fastest_name}, pure compute) |",
+        f"| what | images/s | × naive | × fastest pure compute ({fastest_name}) |",
         "|---|---|---|---|",
     ]
     for label, rate in rows:

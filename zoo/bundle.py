@@ -23,11 +23,11 @@ from zoo.cache import (
     check_file,
     expected_hash,
     fetch,
-    file_hashes,
     read_manifest,
     record_in_manifest,
 )
 from zoo.errors import WeightsError, WeightsHashError, ZooError
+from zoo.weights import file_hashes
 from zoo.spec import WeightsSpec
 
 BUNDLE_MANIFEST = "zoo-bundle.json"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import hashlib
 import json
 import os
 import tempfile
@@ -24,6 +23,7 @@ from typing import Iterable, Iterator
 from zoo.download import DownloadError, download, is_offline
 from zoo.errors import WeightsError, WeightsHashError
 from zoo.spec import WeightsSpec
+from zoo.weights import file_hashes
 
 MANIFEST_NAME = "zoo-manifest.json"
 
@@ -67,16 +67,6 @@ def file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def file_hashes(path: Path) -> dict[str, str]:
-    """sha256 and md5 of a file, in one pass."""
-    sha256, md5 = hashlib.sha256(), hashlib.md5()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            sha256.update(chunk)
-            md5.update(chunk)
-    return {"sha256": sha256.hexdigest(), "md5": md5.hexdigest()}
 
 
 # -- manifest -------------------------------------------------------------------------------

@@ -140,8 +140,11 @@ def cmd_features(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from zoo.bench import run
+    from zoo.bench import batch_sweep, run
 
+    if args.batch_sweep:
+        print(batch_sweep(args.model, weights=args.weights))
+        return 0
     print(run(args.model, images=args.images, weights=args.weights,
               naive_images=args.naive_images, batch_size=args.batch_size,
               folder=Path(args.folder) if args.folder else None))
@@ -310,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--naive-images", type=int, default=64,
                      help="files the slow naive loop runs on (default 64)")
     sub.add_argument("--batch-size", type=int, default=32)
+    sub.add_argument("--batch-sweep", action="store_true",
+                     help="instead: pure compute per batch size of one engine call (1..32), "
+                          "for ONNX Runtime and LiteRT, three runs each")
     sub.set_defaults(handler=cmd_bench)
 
     sub = commands.add_parser(

@@ -61,9 +61,11 @@ def feature_model(model, spec: ModelSpec, stages: Sequence[str]):
     """A model with the same input and one output per stage (a dict keyed by stage name)."""
     import keras
 
+    from zoo.models import model_inputs
+
     _check_stages(spec, stages)
     outputs = {stage: stage_tensor(model, spec, stage) for stage in stages}
-    return keras.Model(model.inputs, outputs, name=f"{spec.name}_features")
+    return keras.Model(model_inputs(model), outputs, name=f"{spec.name}_features")
 
 
 # -- sources ----------------------------------------------------------------------------------
@@ -120,6 +122,8 @@ class FeatureResult:
     label_names: list[str] | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     out: Path | None = None
+    #: how the features were computed, e.g. ``litert`` or ``tf (mixed_float16, XLA)``
+    runtime: str = ""
 
 
 def extract_features(model_or_name: Any, src: Any, *, stage: str = "pooled",
@@ -164,7 +168,7 @@ def extract_features(model_or_name: Any, src: Any, *, stage: str = "pooled",
         raise InputError(f"No image files found in {src}")
     runner = _runner(model_or_name, spec, stage, weights, runtime, input_shape)
     store = open_store(out, spec, stage, source, dtype=dtype,
-                       weights_sha256=runner.weights_sha256, runtime=runner.name)
+                       weights_sha256=runner.weights_sha256, runtime=runner.description)
     todo = [i for i, path in enumerate(source.paths) if path not in store.done]
     try:
         if todo:
@@ -174,7 +178,9 @@ def extract_features(model_or_name: Any, src: Any, *, stage: str = "pooled",
     except BaseException:
         store.close()  # Ctrl-C or an error: what is written stays, the file is closed
         raise
-    return store.finish()
+    result = store.finish()
+    result.runtime = runner.description
+    return result
 
 
 def _runner(model_or_name, spec, stage, weights, runtime, input_shape):

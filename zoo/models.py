@@ -123,7 +123,13 @@ def with_new_head(backbone, num_classes: int, name: str):
 
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(
         backbone.output)
-    return keras.Model(backbone.inputs, outputs, name=name)
+    return keras.Model(model_inputs(backbone), outputs, name=name)
+
+
+def model_inputs(model):
+    """``model``'s input tensor (its list of inputs when it has several): a new model on it
+    is then called with a plain array, without Keras' input-structure warning."""
+    return model.inputs[0] if len(model.inputs) == 1 else model.inputs
 
 
 def load_weights_file(model, path: Path) -> None:

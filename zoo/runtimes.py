@@ -8,6 +8,10 @@ without importing TensorFlow. ``auto`` times each installed runtime once for a m
 on this machine and remembers the fastest. ONNX Runtime and LiteRT come with the ``fast`` extra
 (``pip install keras-zoo[fast]``); without them ``auto`` means TensorFlow.
 
+On a GPU the TensorFlow runtime compiles with XLA and, where the spec allows it, builds the
+model in mixed float16 (``ZOO_PRECISION=float32`` keeps float32); on CPUs it never uses XLA
+(measured ~10x slower there) and always runs float32.
+
 Example:
     >>> runner = zoo.runtimes.get_runner(zoo.get_spec("mobilenet_v2_1.0_224"), output="pooled",
     ...                                  runtime="onnx")
@@ -40,6 +44,10 @@ RUN_PACKAGES = {"onnx": "onnxruntime", "litert": "ai_edge_litert"}
 EXPORT_PACKAGES = {"onnx": ("tf2onnx", "onnx"), "litert": ()}
 CHECK_BATCH = 4
 TOLERANCE = 1e-3
+#: ONNX Runtime and LiteRT run a batch in micro-batches of about this many input pixels (four
+#: 224x224 images): on CPUs they then stay in cache, measured 15-25 % faster than one call of 32
+#: at 224 px (docs/benchmarks.md). Small inputs (MNIST) still run whole batches.
+MICRO_BATCH_PIXELS = 4 * 224 * 224
 
 
 class ConversionError(ZooError):
@@ -77,40 +85,109 @@ def artefact_path(spec: ModelSpec, output: str, input_shape, weights_sha256: str
     return artefact_dir() / f"{spec.name}-{output}-{digest}{SUFFIX[runtime]}"
 
 
+def micro_batch_size(input_shape) -> int | None:
+    """Images per engine call for a CPU runtime: about ``MICRO_BATCH_PIXELS`` pixels, at least 1;
+    None (whole batches) when the height or width is not fixed.
+
+    Example:
+        >>> micro_batch_size((224, 224, 3)), micro_batch_size((28, 28, 1))
+        (4, 256)
+    """
+    height, width = list(input_shape)[:2]
+    if not (isinstance(height, (int, np.integer)) and isinstance(width, (int, np.integer))
+            and height > 0 and width > 0):
+        return None
+    return max(1, MICRO_BATCH_PIXELS // int(height * width))
+
+
 class Runner:
     """Runs one model output on batches of raw pixels; ``name`` is the runtime's, and
-    ``weights_sha256`` identifies the weights it computes with (set by ``get_runner``)."""
+    ``weights_sha256`` identifies the weights it computes with (set by ``get_runner``).
+    With ``micro_batch`` a batch goes to the engine that many images at a time."""
 
-    def __init__(self, name: str, run: Callable[[np.ndarray], np.ndarray]):
+    def __init__(self, name: str, run: Callable[[np.ndarray], np.ndarray],
+                 micro_batch: int | None = None, precision: str = "float32", xla: bool = False):
         self.name = name
         self._run = run
+        self.micro_batch = micro_batch
+        self.precision = precision
+        self.xla = xla
         self.weights_sha256 = ""
 
+    @property
+    def description(self) -> str:
+        """The runtime's name, with its precision and XLA when not plain float32:
+        ``tf (mixed_float16, XLA)``."""
+        extras = [self.precision] if self.precision != "float32" else []
+        extras += ["XLA"] if self.xla else []
+        return f"{self.name} ({', '.join(extras)})" if extras else self.name
+
     def run(self, batch: np.ndarray) -> np.ndarray:
-        return self._run(np.ascontiguousarray(batch, dtype=np.float32))
+        """Outputs for ``batch`` (raw pixels, any numeric dtype), one row per image."""
+        step = self.micro_batch
+        if not step or len(batch) <= step:
+            return self._run(np.ascontiguousarray(batch, dtype=np.float32))
+        # Cast each micro-batch on its own, so that it is still in cache when the engine reads it.
+        return np.concatenate([self._run(np.ascontiguousarray(batch[start: start + step],
+                                                              dtype=np.float32))
+                               for start in range(0, len(batch), step)])
 
 
-def _tf_runner(model, output: str) -> Runner:
+PRECISIONS = ("auto", "float32")
+
+
+def gpu_available() -> bool:
+    """True when TensorFlow sees a GPU (imports TensorFlow)."""
+    from zoo.backend import quiet_tensorflow
+
+    quiet_tensorflow()
     import tensorflow as tf
 
-    # XLA on a GPU only: on CPUs it was measured ~10x slower for these models.
-    on_gpu = bool(tf.config.list_physical_devices("GPU"))
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def tf_dtype_policy(spec: ModelSpec, on_gpu: bool) -> str:
+    """``mixed_float16`` on a GPU for a spec that allows it, unless ``$ZOO_PRECISION`` is
+    ``float32``; else ``float32``."""
+    choice = os.environ.get("ZOO_PRECISION") or "auto"
+    if choice not in PRECISIONS:
+        raise InputError(f"ZOO_PRECISION must be one of {', '.join(PRECISIONS)}; "
+                         f"received {choice!r}")
+    return "mixed_float16" if on_gpu and spec.mixed_precision and choice == "auto" else "float32"
+
+
+def _computes_in_float16(layer) -> bool:
+    if getattr(layer, "compute_dtype", None) == "float16":
+        return True
+    return any(_computes_in_float16(inner) for inner in getattr(layer, "layers", ()))
+
+
+def _tf_runner(model, output: str, xla: bool = False) -> Runner:
+    import tensorflow as tf
+
     call = tf.function(lambda x: model(x, training=False), reduce_retracing=True,
-                       jit_compile=on_gpu)
+                       jit_compile=xla)
 
     def run(batch):
         result = call(tf.convert_to_tensor(batch))
-        return np.asarray(result[output] if isinstance(result, dict) else result)
+        result = result[output] if isinstance(result, dict) else result
+        return np.asarray(result, dtype=np.float32)  # float16 under mixed precision
 
-    return Runner("tf", run)
+    precision = "mixed_float16" if _computes_in_float16(model) else "float32"
+    return Runner("tf", run, precision=precision, xla=xla)
 
 
 def _onnx_runner(path: Path) -> Runner:
     import onnxruntime
 
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    options = onnxruntime.SessionOptions()
+    # Threads that wait instead of spinning leave the cores to the decoding threads between
+    # micro-batches (measured faster end to end on 2 cores).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
-    return Runner("onnx", lambda batch: session.run(None, {name: batch})[0])
+    return Runner("onnx", lambda batch: session.run(None, {name: batch})[0],
+                  micro_batch=micro_batch_size(session.get_inputs()[0].shape[1:]))
 
 
 def _litert_runner(path: Path) -> Runner:
@@ -134,7 +211,8 @@ def _litert_runner(path: Path) -> Runner:
         interpreter.invoke()
         return interpreter.get_tensor(output_index).copy()
 
-    return Runner("litert", run)
+    input_shape = interpreter.get_input_details()[0]["shape"][1:]
+    return Runner("litert", run, micro_batch=micro_batch_size(input_shape))
 
 
 _OPENERS = {"onnx": _onnx_runner, "litert": _litert_runner}
@@ -201,16 +279,21 @@ def get_runner(spec: ModelSpec, *, output: str = "predictions", runtime: str | N
 
     shape = tuple(input_shape or spec.input_shape)
     digest = weights_sha256(spec, weights, include_top=output in ("predictions", "logits"))
-    model_cache: list = []
+    models: dict[str, Any] = {}
 
-    def model():
-        if not model_cache:
-            model_cache.append(model_factory())
-        return model_cache[0]
+    def model(policy: str = "float32"):
+        """The Keras model built under ``policy``; exports always use float32."""
+        if policy not in models:
+            from zoo.backend import dtype_policy
+
+            with dtype_policy(policy):
+                models[policy] = model_factory()
+        return models[policy]
 
     def open_runtime(name: str) -> Runner:
         if name == "tf":
-            return _tf_runner(model(), output)
+            on_gpu = gpu_available()  # XLA on a GPU only: ~10x slower on these CPUs
+            return _tf_runner(model(tf_dtype_policy(spec, on_gpu)), output, xla=on_gpu)
         path = artefact_path(spec, output, shape, digest, name)
         if not path.exists():
             _export_checked(model(), output, name, path, shape)

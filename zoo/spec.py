@@ -92,6 +92,9 @@ class ModelSpec:
         weights: the default weights, or ``None`` for an architecture without weights.
         weights_no_top: the same weights without the classifier, for ``include_top=False``.
         feature_stages: named intermediate outputs (``stem``, ``stage1`` .. ``stage5``).
+        mixed_precision: the TF runtime may run it in mixed float16 on a GPU (float32
+            variables, float16 compute). False for the classic models: they are tiny and some
+            threshold exactly.
         params: total parameter count of the built model (a test recomputes it).
         reference: the deck's published figure, when it has one.
         accuracy_floor: test-set accuracy (%) the shipped weights must reach.
@@ -116,6 +119,7 @@ class ModelSpec:
     accuracy_floor: float | None = None
     year: int | None = None
     feature_stages: tuple[FeatureStage, ...] = ()
+    mixed_precision: bool = False
     builder_kwargs: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -146,6 +150,7 @@ class ModelSpec:
             "reference": reference,
             "accuracy_floor": self.accuracy_floor,
             "feature_stages": [vars(stage) for stage in self.feature_stages],
+            "mixed_precision": self.mixed_precision,
             "builder": f"{self.builder.__module__}.{self.builder.__name__}",
             "builder_kwargs": dict(self.builder_kwargs),
         }

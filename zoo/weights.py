@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,36 @@ def shipped_dir() -> Path:
     return Path(os.environ.get("ZOO_WEIGHTS_DIR") or PACKAGE_WEIGHTS_DIR)
 
 
-def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
+#: (path, device, inode, size, mtime_ns) -> hashes: one read per file and process, however
+#: many checks a run makes (the runtime's cache key, then the load). Any later write changes
+#: the key; as in git's "racy clean" rule, a file modified in the last RACY_SECONDS is not
+#: remembered, since file-system timestamps are coarser than a quick rewrite.
+_HASHED: dict[tuple, dict[str, str]] = {}
+RACY_SECONDS = 2.0
+
+
+def file_hashes(path: str | Path) -> dict[str, str]:
+    """sha256 and md5 of a file, in one pass; remembered in this process while the file is
+    unchanged (same inode, size and modification time)."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    key = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if key in _HASHED:
+        return dict(_HASHED[key])
+    sha256, md5 = hashlib.sha256(), hashlib.md5()
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(chunk_size), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            sha256.update(chunk)
+            md5.update(chunk)
+    hashes = {"sha256": sha256.hexdigest(), "md5": md5.hexdigest()}
+    if time.time() - stat.st_mtime > RACY_SECONDS:
+        _HASHED[key] = hashes
+    return dict(hashes)
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file (see ``file_hashes``)."""
+    return file_hashes(path)["sha256"]
 
 
 def verify_file(path: str | Path, expected_sha256: str) -> None:
