@@ -151,9 +151,10 @@ def test_mixed_precision_only_where_the_spec_allows_it(monkeypatch):
     monkeypatch.setenv("ZOO_PRECISION", "float32")
     assert _tf_runner(MODEL, TOP).precision == "float32"
     monkeypatch.setenv("ZOO_PRECISION", "half")
-    with pytest.raises(zoo.InputError, match="ZOO_PRECISION must be one of auto, float32; "
-                                             "received 'half'"):
-        _tf_runner(MODEL, TOP)
+    for runtime in ("tf", "litert"):
+        with pytest.raises(zoo.InputError, match="ZOO_PRECISION must be one of auto, float32; "
+                                                 "received 'half'"):
+            runtimes.get_runner(zoo.get_spec(MODEL), runtime=runtime, weights=TOP)
 
 
 def test_gpu_check_script_runs_here_in_quick_mode():

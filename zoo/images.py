@@ -43,7 +43,7 @@ def open_image(path: str | Path, min_side: int | None = None) -> Image.Image:
             if min_side and image.format == "JPEG":
                 image.draft("RGB", (min_side, min_side))
             image.load()
-            return ImageOps.exif_transpose(image).copy()
+            return ImageOps.exif_transpose(image)  # a new image, detached from the file
     except UnidentifiedImageError:
         raise InputError(f"{path}: not an image file (Pillow cannot identify it)") from None
     except Image.DecompressionBombError as error:
@@ -66,14 +66,15 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
-    """Any Pillow mode -> 8-bit RGB: 16-bit scaled down, CMYK converted, transparency on white."""
+    """Any Pillow mode -> 8-bit RGB: 16-bit scaled down, CMYK converted, transparency on white
+    (an RGB image is returned as it is)."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         return Image.fromarray(np.clip(to_grayscale(image), 0, 255).astype(np.uint8)).convert("RGB")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(paper, rgba).convert("RGB")
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def resize_for_model(image: Image.Image, height: int, width: int,

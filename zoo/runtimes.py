@@ -146,14 +146,20 @@ def gpu_available() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
-def tf_dtype_policy(spec: ModelSpec, on_gpu: bool) -> str:
-    """``mixed_float16`` on a GPU for a spec that allows it, unless ``$ZOO_PRECISION`` is
-    ``float32``; else ``float32``."""
+def precision_setting() -> str:
+    """``$ZOO_PRECISION``: ``auto`` (the default) or ``float32``."""
     choice = os.environ.get("ZOO_PRECISION") or "auto"
     if choice not in PRECISIONS:
         raise InputError(f"ZOO_PRECISION must be one of {', '.join(PRECISIONS)}; "
                          f"received {choice!r}")
-    return "mixed_float16" if on_gpu and spec.mixed_precision and choice == "auto" else "float32"
+    return choice
+
+
+def tf_dtype_policy(spec: ModelSpec, on_gpu: bool) -> str:
+    """``mixed_float16`` on a GPU for a spec that allows it, unless ``$ZOO_PRECISION`` is
+    ``float32``; else ``float32``."""
+    allowed = on_gpu and spec.mixed_precision and precision_setting() == "auto"
+    return "mixed_float16" if allowed else "float32"
 
 
 def _computes_in_float16(layer) -> bool:
@@ -272,6 +278,7 @@ def get_runner(spec: ModelSpec, *, output: str = "predictions", runtime: str | N
     runtime = runtime or default_runtime()
     if runtime not in ("auto", *RUNTIMES):
         raise InputError(f"Unknown runtime {runtime!r}; valid: auto, {', '.join(RUNTIMES)}")
+    precision_setting()  # a bad $ZOO_PRECISION is an error whichever runtime runs
     if runtime != "auto" and runtime not in installed():
         raise InputError(f"Runtime {runtime!r} is not installed here "
                          "(pip install 'keras-zoo[fast]'); installed: " + ", ".join(installed()))
@@ -308,7 +315,8 @@ def get_runner(spec: ModelSpec, *, output: str = "predictions", runtime: str | N
         return opened(runtime)
     if installed() == ["tf"]:
         return opened("tf")
-    choice_key = f"{spec.name}|{output}|{shape}|{digest}|{platform.machine()}|{os.cpu_count()}"
+    choice_key = (f"{spec.name}|{output}|{shape}|{digest}|{platform.machine()}|{os.cpu_count()}"
+                  f"|micro {MICRO_BATCH_PIXELS}")  # a new micro-batch size: time again
     choices = _read_choices()
     if choices.get(choice_key) in installed():
         return opened(choices[choice_key])
