@@ -3,1090 +3,142 @@ ImageNet specs over keras.applications.
 
 The file names, URLs and hashes are the ones Keras itself uses (recorded with
 `scripts/keras_weights_table.py`); top-1/top-5 are published figures, with their source.
+v1 and v2 come in a grid of widths and sizes whose specs differ only in the figures tabled here.
 """
 from applications.keras_imagenet import imagenet_spec, keras_file, stages
 
+KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+#: Keras pins no hash for MobileNet v1/v2 files; these are the sha256 of the files we checked.
+KNOWN_SHA256 = {
+    "mobilenet_2_5_128_tf.h5": "fe295db7f78635f1403127e3ba8cdc6237f83262bdb745063a67c1d81190c7f8",
+    "mobilenet_2_5_224_tf_no_top.h5":
+        "dbdb03ee2a22fd895301636cd328b234bb3a9952358f436d82f46b81e0d5b0bf",
+}
+
+#: v1 width -> (parameters, how Keras' file names write the width)
+V1_WIDTHS = {
+    0.25: (475_544, "2_5"),
+    0.5: (1_342_536, "5_0"),
+    0.75: (2_601_976, "7_5"),
+    1.0: (4_253_864, "1_0"),
+}
+#: v1 stage channels at width 1.0 (strides 2, 4, 8, 16, 32), scaled by the width
+V1_CHANNELS = (64, 128, 256, 512, 1024)
+V1_LAYERS = ("conv_pw_1_relu", "conv_pw_3_relu", "conv_pw_5_relu", "conv_pw_11_relu",
+             "conv_pw_13_relu")
+#: (width, size) -> (top-1, top-5 of the 2017_06_14 checkpoint, the current slim table's
+#: re-trained 2018_02_22 top-1/top-5)
+V1_ACCURACY = {
+    (0.25, 128): (41.3, 66.2, "41.5/66.3"),
+    (0.25, 160): (46.0, 70.7, "45.5/70.3"),
+    (0.25, 192): (49.0, 73.6, "47.7/72.3"),
+    (0.25, 224): (50.6, 75.0, "49.8/74.2"),
+    (0.5, 128): (56.2, 79.6, "56.3/79.4"),
+    (0.5, 160): (59.9, 82.5, "59.1/81.9"),
+    (0.5, 192): (62.1, 84.0, "61.7/83.6"),
+    (0.5, 224): (64.0, 85.4, "63.3/84.9"),
+    (0.75, 128): (61.8, 83.6, "62.1/83.9"),
+    (0.75, 160): (65.2, 86.1, "65.3/86.0"),
+    (0.75, 192): (67.4, 87.3, "67.2/87.3"),
+    (0.75, 224): (68.4, 88.2, "68.4/88.2"),
+    (1.0, 128): (64.1, 85.3, "65.2/85.8"),
+    (1.0, 160): (67.2, 87.5, "68.0/87.7"),
+    (1.0, 192): (69.3, 88.9, "70.0/89.2"),
+    (1.0, 224): (70.7, 89.5, "70.9/89.9"),
+}
+V1_SOURCE = (
+    "TF-slim mobilenet_v1.md, MobileNet_v1_{width}_{size} 2017_06_14 checkpoint row "
+    "(the checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
+    "https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md"
+    " (current revision lists re-trained 2018_02_22 checkpoint: {retrained})"
+)
+
+#: v2 width -> (parameters, stage channels at strides 2, 4, 8, 16, 32)
+V2_WIDTHS = {
+    0.35: (1_691_208, (48, 48, 96, 192, 1280)),
+    0.5: (1_987_224, (48, 96, 96, 288, 1280)),
+    0.75: (2_663_064, (96, 144, 144, 432, 1280)),
+    1.0: (3_538_984, (96, 144, 192, 576, 1280)),
+    1.3: (5_431_048, (144, 192, 240, 768, 1664)),
+    1.4: (6_156_712, (144, 192, 288, 816, 1792)),
+}
+V2_LAYERS = ("block_1_expand_relu", "block_3_expand_relu", "block_6_expand_relu",
+             "block_13_expand_relu", "out_relu")
+#: (width, size) -> (top-1, top-5)
+V2_ACCURACY = {
+    (0.35, 96): (45.5, 70.4),
+    (0.35, 128): (50.8, 75.0),
+    (0.35, 160): (55.7, 79.1),
+    (0.35, 192): (58.2, 81.2),
+    (0.35, 224): (60.3, 82.9),
+    (0.5, 96): (51.2, 75.8),
+    (0.5, 128): (57.7, 80.8),
+    (0.5, 160): (61.0, 83.2),
+    (0.5, 192): (63.9, 85.4),
+    (0.5, 224): (65.4, 86.4),
+    (0.75, 96): (58.8, 81.6),
+    (0.75, 128): (63.2, 85.3),
+    (0.75, 160): (66.4, 87.3),
+    (0.75, 192): (68.7, 88.9),
+    (0.75, 224): (69.8, 89.6),
+    (1.0, 96): (60.3, 83.2),
+    (1.0, 128): (65.3, 86.9),
+    (1.0, 160): (68.8, 89.0),
+    (1.0, 192): (70.7, 90.1),
+    (1.0, 224): (71.8, 91.0),
+    (1.3, 224): (74.4, 92.1),
+    (1.4, 224): (75.0, 92.5),
+}
+V2_SOURCE = (
+    "TF-slim mobilenet/README.md, mobilenet_v2_{width}_{size} row (also in keras "
+    "mobilenet_v2.py docstring), "
+    "https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md"
+)
+
+
+def _keras_file(folder: str, name: str):
+    return keras_file(name, f"{KERAS_WEIGHTS}{folder}/{name}", KNOWN_SHA256.get(name))
+
+
+def _mobilenet_v1(width: float, size: int):
+    top1, top5, retrained = V1_ACCURACY[width, size]
+    params, file_width = V1_WIDTHS[width]
+    stem = f"mobilenet_{file_width}_{size}_tf"
+    return imagenet_spec(
+        f"mobilenet_v1_{width}_{size}", "MobileNet",
+        summary=f"MobileNet v1, width {width}, {size} px",
+        size=size, preprocessing="tf", params=params, year=2017,
+        top=_keras_file("mobilenet", f"{stem}.h5"),
+        no_top=_keras_file("mobilenet", f"{stem}_no_top.h5"),
+        top1=top1, top5=top5,
+        source=V1_SOURCE.format(width=width, size=size, retrained=retrained),
+        feature_stages=stages({2 ** (i + 1): (layer, int(channels * width))
+                               for i, (layer, channels) in enumerate(zip(V1_LAYERS, V1_CHANNELS))}),
+        alpha=width,
+    )
+
+
+def _mobilenet_v2(width: float, size: int):
+    top1, top5 = V2_ACCURACY[width, size]
+    params, channels = V2_WIDTHS[width]
+    stem = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{width}_{size}"
+    return imagenet_spec(
+        f"mobilenet_v2_{width}_{size}", "MobileNetV2",
+        summary=f"MobileNet v2, width {width}, {size} px",
+        size=size, preprocessing="tf", params=params, year=2018,
+        top=_keras_file("mobilenet_v2", f"{stem}.h5"),
+        no_top=_keras_file("mobilenet_v2", f"{stem}_no_top.h5"),
+        top1=top1, top5=top5,
+        source=V2_SOURCE.format(width=width, size=size),
+        feature_stages=stages({2 ** (i + 1): stage
+                               for i, stage in enumerate(zip(V2_LAYERS, channels))}),
+        alpha=width,
+    )
+
+
 SPECS = (
-    imagenet_spec(
-        'mobilenet_v1_0.25_128', 'MobileNet', summary='MobileNet v1, width 0.25, 128 px',
-        size=128, preprocessing='tf', params=475_544, year=2017,
-        top=keras_file(
-            'mobilenet_2_5_128_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_2_5_128_tf.h5',
-            'fe295db7f78635f1403127e3ba8cdc6237f83262bdb745063a67c1d81190c7f8',
-        ),
-        no_top=keras_file(
-            'mobilenet_2_5_128_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_2_5_128_tf_no_top.h5',
-            None,
-        ),
-        top1=41.3, top5=66.2,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_0.25_128 2017_06_14 checkpoint row '
-            "(the checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 41.5/66.3)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 16),
-            4: ('conv_pw_3_relu', 32),
-            8: ('conv_pw_5_relu', 64),
-            16: ('conv_pw_11_relu', 128),
-            32: ('conv_pw_13_relu', 256),
-        }),
-        alpha=0.25,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_0.25_160', 'MobileNet', summary='MobileNet v1, width 0.25, 160 px',
-        size=160, preprocessing='tf', params=475_544, year=2017,
-        top=keras_file(
-            'mobilenet_2_5_160_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_2_5_160_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_2_5_160_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_2_5_160_tf_no_top.h5',
-            None,
-        ),
-        top1=46.0, top5=70.7,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_0.25_160 2017_06_14 checkpoint row '
-            "(the checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 45.5/70.3)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 16),
-            4: ('conv_pw_3_relu', 32),
-            8: ('conv_pw_5_relu', 64),
-            16: ('conv_pw_11_relu', 128),
-            32: ('conv_pw_13_relu', 256),
-        }),
-        alpha=0.25,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_0.25_192', 'MobileNet', summary='MobileNet v1, width 0.25, 192 px',
-        size=192, preprocessing='tf', params=475_544, year=2017,
-        top=keras_file(
-            'mobilenet_2_5_192_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_2_5_192_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_2_5_192_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_2_5_192_tf_no_top.h5',
-            None,
-        ),
-        top1=49.0, top5=73.6,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_0.25_192 2017_06_14 checkpoint row '
-            "(the checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 47.7/72.3)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 16),
-            4: ('conv_pw_3_relu', 32),
-            8: ('conv_pw_5_relu', 64),
-            16: ('conv_pw_11_relu', 128),
-            32: ('conv_pw_13_relu', 256),
-        }),
-        alpha=0.25,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_0.25_224', 'MobileNet', summary='MobileNet v1, width 0.25, 224 px',
-        size=224, preprocessing='tf', params=475_544, year=2017,
-        top=keras_file(
-            'mobilenet_2_5_224_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_2_5_224_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_2_5_224_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_2_5_224_tf_no_top.h5',
-            'dbdb03ee2a22fd895301636cd328b234bb3a9952358f436d82f46b81e0d5b0bf',
-        ),
-        top1=50.6, top5=75.0,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_0.25_224 2017_06_14 checkpoint row '
-            "(the checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 49.8/74.2)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 16),
-            4: ('conv_pw_3_relu', 32),
-            8: ('conv_pw_5_relu', 64),
-            16: ('conv_pw_11_relu', 128),
-            32: ('conv_pw_13_relu', 256),
-        }),
-        alpha=0.25,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_0.5_128', 'MobileNet', summary='MobileNet v1, width 0.5, 128 px',
-        size=128, preprocessing='tf', params=1_342_536, year=2017,
-        top=keras_file(
-            'mobilenet_5_0_128_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_5_0_128_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_5_0_128_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_5_0_128_tf_no_top.h5',
-            None,
-        ),
-        top1=56.2, top5=79.6,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_0.5_128 2017_06_14 checkpoint row (the'
-            " checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 56.3/79.4)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 32),
-            4: ('conv_pw_3_relu', 64),
-            8: ('conv_pw_5_relu', 128),
-            16: ('conv_pw_11_relu', 256),
-            32: ('conv_pw_13_relu', 512),
-        }),
-        alpha=0.5,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_0.5_160', 'MobileNet', summary='MobileNet v1, width 0.5, 160 px',
-        size=160, preprocessing='tf', params=1_342_536, year=2017,
-        top=keras_file(
-            'mobilenet_5_0_160_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_5_0_160_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_5_0_160_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_5_0_160_tf_no_top.h5',
-            None,
-        ),
-        top1=59.9, top5=82.5,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_0.5_160 2017_06_14 checkpoint row (the'
-            " checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 59.1/81.9)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 32),
-            4: ('conv_pw_3_relu', 64),
-            8: ('conv_pw_5_relu', 128),
-            16: ('conv_pw_11_relu', 256),
-            32: ('conv_pw_13_relu', 512),
-        }),
-        alpha=0.5,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_0.5_192', 'MobileNet', summary='MobileNet v1, width 0.5, 192 px',
-        size=192, preprocessing='tf', params=1_342_536, year=2017,
-        top=keras_file(
-            'mobilenet_5_0_192_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_5_0_192_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_5_0_192_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_5_0_192_tf_no_top.h5',
-            None,
-        ),
-        top1=62.1, top5=84.0,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_0.5_192 2017_06_14 checkpoint row (the'
-            " checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 61.7/83.6)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 32),
-            4: ('conv_pw_3_relu', 64),
-            8: ('conv_pw_5_relu', 128),
-            16: ('conv_pw_11_relu', 256),
-            32: ('conv_pw_13_relu', 512),
-        }),
-        alpha=0.5,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_0.5_224', 'MobileNet', summary='MobileNet v1, width 0.5, 224 px',
-        size=224, preprocessing='tf', params=1_342_536, year=2017,
-        top=keras_file(
-            'mobilenet_5_0_224_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_5_0_224_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_5_0_224_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_5_0_224_tf_no_top.h5',
-            None,
-        ),
-        top1=64.0, top5=85.4,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_0.5_224 2017_06_14 checkpoint row (the'
-            " checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 63.3/84.9)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 32),
-            4: ('conv_pw_3_relu', 64),
-            8: ('conv_pw_5_relu', 128),
-            16: ('conv_pw_11_relu', 256),
-            32: ('conv_pw_13_relu', 512),
-        }),
-        alpha=0.5,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_0.75_128', 'MobileNet', summary='MobileNet v1, width 0.75, 128 px',
-        size=128, preprocessing='tf', params=2_601_976, year=2017,
-        top=keras_file(
-            'mobilenet_7_5_128_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_7_5_128_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_7_5_128_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_7_5_128_tf_no_top.h5',
-            None,
-        ),
-        top1=61.8, top5=83.6,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_0.75_128 2017_06_14 checkpoint row '
-            "(the checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 62.1/83.9)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 48),
-            4: ('conv_pw_3_relu', 96),
-            8: ('conv_pw_5_relu', 192),
-            16: ('conv_pw_11_relu', 384),
-            32: ('conv_pw_13_relu', 768),
-        }),
-        alpha=0.75,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_0.75_160', 'MobileNet', summary='MobileNet v1, width 0.75, 160 px',
-        size=160, preprocessing='tf', params=2_601_976, year=2017,
-        top=keras_file(
-            'mobilenet_7_5_160_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_7_5_160_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_7_5_160_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_7_5_160_tf_no_top.h5',
-            None,
-        ),
-        top1=65.2, top5=86.1,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_0.75_160 2017_06_14 checkpoint row '
-            "(the checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 65.3/86.0)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 48),
-            4: ('conv_pw_3_relu', 96),
-            8: ('conv_pw_5_relu', 192),
-            16: ('conv_pw_11_relu', 384),
-            32: ('conv_pw_13_relu', 768),
-        }),
-        alpha=0.75,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_0.75_192', 'MobileNet', summary='MobileNet v1, width 0.75, 192 px',
-        size=192, preprocessing='tf', params=2_601_976, year=2017,
-        top=keras_file(
-            'mobilenet_7_5_192_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_7_5_192_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_7_5_192_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_7_5_192_tf_no_top.h5',
-            None,
-        ),
-        top1=67.4, top5=87.3,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_0.75_192 2017_06_14 checkpoint row '
-            "(the checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 67.2/87.3)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 48),
-            4: ('conv_pw_3_relu', 96),
-            8: ('conv_pw_5_relu', 192),
-            16: ('conv_pw_11_relu', 384),
-            32: ('conv_pw_13_relu', 768),
-        }),
-        alpha=0.75,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_0.75_224', 'MobileNet', summary='MobileNet v1, width 0.75, 224 px',
-        size=224, preprocessing='tf', params=2_601_976, year=2017,
-        top=keras_file(
-            'mobilenet_7_5_224_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_7_5_224_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_7_5_224_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_7_5_224_tf_no_top.h5',
-            None,
-        ),
-        top1=68.4, top5=88.2,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_0.75_224 2017_06_14 checkpoint row '
-            "(the checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 68.4/88.2)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 48),
-            4: ('conv_pw_3_relu', 96),
-            8: ('conv_pw_5_relu', 192),
-            16: ('conv_pw_11_relu', 384),
-            32: ('conv_pw_13_relu', 768),
-        }),
-        alpha=0.75,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_1.0_128', 'MobileNet', summary='MobileNet v1, width 1.0, 128 px',
-        size=128, preprocessing='tf', params=4_253_864, year=2017,
-        top=keras_file(
-            'mobilenet_1_0_128_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_1_0_128_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_1_0_128_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_1_0_128_tf_no_top.h5',
-            None,
-        ),
-        top1=64.1, top5=85.3,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_1.0_128 2017_06_14 checkpoint row (the'
-            " checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 65.2/85.8)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 64),
-            4: ('conv_pw_3_relu', 128),
-            8: ('conv_pw_5_relu', 256),
-            16: ('conv_pw_11_relu', 512),
-            32: ('conv_pw_13_relu', 1024),
-        }),
-        alpha=1.0,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_1.0_160', 'MobileNet', summary='MobileNet v1, width 1.0, 160 px',
-        size=160, preprocessing='tf', params=4_253_864, year=2017,
-        top=keras_file(
-            'mobilenet_1_0_160_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_1_0_160_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_1_0_160_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_1_0_160_tf_no_top.h5',
-            None,
-        ),
-        top1=67.2, top5=87.5,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_1.0_160 2017_06_14 checkpoint row (the'
-            " checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 68.0/87.7)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 64),
-            4: ('conv_pw_3_relu', 128),
-            8: ('conv_pw_5_relu', 256),
-            16: ('conv_pw_11_relu', 512),
-            32: ('conv_pw_13_relu', 1024),
-        }),
-        alpha=1.0,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_1.0_192', 'MobileNet', summary='MobileNet v1, width 1.0, 192 px',
-        size=192, preprocessing='tf', params=4_253_864, year=2017,
-        top=keras_file(
-            'mobilenet_1_0_192_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_1_0_192_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_1_0_192_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_1_0_192_tf_no_top.h5',
-            None,
-        ),
-        top1=69.3, top5=88.9,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_1.0_192 2017_06_14 checkpoint row (the'
-            " checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 70.0/89.2)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 64),
-            4: ('conv_pw_3_relu', 128),
-            8: ('conv_pw_5_relu', 256),
-            16: ('conv_pw_11_relu', 512),
-            32: ('conv_pw_13_relu', 1024),
-        }),
-        alpha=1.0,
-    ),
-    imagenet_spec(
-        'mobilenet_v1_1.0_224', 'MobileNet', summary='MobileNet v1, width 1.0, 224 px',
-        size=224, preprocessing='tf', params=4_253_864, year=2017,
-        top=keras_file(
-            'mobilenet_1_0_224_tf.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_1_0_224_tf.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_1_0_224_tf_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/mobilenet_1_0_224_tf_no_top.h5',
-            None,
-        ),
-        top1=70.7, top5=89.5,
-        source=(
-            'TF-slim mobilenet_v1.md, MobileNet_v1_1.0_224 2017_06_14 checkpoint row (the'
-            " checkpoints keras' mobilenet_*_tf.h5 weights were translated from), "
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.md'
-            ' (current revision lists re-trained 2018_02_22 checkpoint: 70.9/89.9)'
-        ),
-        feature_stages=stages({
-            2: ('conv_pw_1_relu', 64),
-            4: ('conv_pw_3_relu', 128),
-            8: ('conv_pw_5_relu', 256),
-            16: ('conv_pw_11_relu', 512),
-            32: ('conv_pw_13_relu', 1024),
-        }),
-        alpha=1.0,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.35_96', 'MobileNetV2', summary='MobileNet v2, width 0.35, 96 px',
-        size=96, preprocessing='tf', params=1_691_208, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5',
-            None,
-        ),
-        top1=45.5, top5=70.4,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.35_96 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 48),
-            4: ('block_3_expand_relu', 48),
-            8: ('block_6_expand_relu', 96),
-            16: ('block_13_expand_relu', 192),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.35,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.35_128', 'MobileNetV2', summary='MobileNet v2, width 0.35, 128 px',
-        size=128, preprocessing='tf', params=1_691_208, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_128.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_128.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_128_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_128_no_top.h5',
-            None,
-        ),
-        top1=50.8, top5=75.0,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.35_128 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 48),
-            4: ('block_3_expand_relu', 48),
-            8: ('block_6_expand_relu', 96),
-            16: ('block_13_expand_relu', 192),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.35,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.35_160', 'MobileNetV2', summary='MobileNet v2, width 0.35, 160 px',
-        size=160, preprocessing='tf', params=1_691_208, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_160.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_160.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_160_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_160_no_top.h5',
-            None,
-        ),
-        top1=55.7, top5=79.1,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.35_160 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 48),
-            4: ('block_3_expand_relu', 48),
-            8: ('block_6_expand_relu', 96),
-            16: ('block_13_expand_relu', 192),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.35,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.35_192', 'MobileNetV2', summary='MobileNet v2, width 0.35, 192 px',
-        size=192, preprocessing='tf', params=1_691_208, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_192.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_192.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_192_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_192_no_top.h5',
-            None,
-        ),
-        top1=58.2, top5=81.2,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.35_192 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 48),
-            4: ('block_3_expand_relu', 48),
-            8: ('block_6_expand_relu', 96),
-            16: ('block_13_expand_relu', 192),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.35,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.35_224', 'MobileNetV2', summary='MobileNet v2, width 0.35, 224 px',
-        size=224, preprocessing='tf', params=1_691_208, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5',
-            None,
-        ),
-        top1=60.3, top5=82.9,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.35_224 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 48),
-            4: ('block_3_expand_relu', 48),
-            8: ('block_6_expand_relu', 96),
-            16: ('block_13_expand_relu', 192),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.35,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.5_96', 'MobileNetV2', summary='MobileNet v2, width 0.5, 96 px',
-        size=96, preprocessing='tf', params=1_987_224, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_96.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_96.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_96_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_96_no_top.h5',
-            None,
-        ),
-        top1=51.2, top5=75.8,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.5_96 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 48),
-            4: ('block_3_expand_relu', 96),
-            8: ('block_6_expand_relu', 96),
-            16: ('block_13_expand_relu', 288),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.5,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.5_128', 'MobileNetV2', summary='MobileNet v2, width 0.5, 128 px',
-        size=128, preprocessing='tf', params=1_987_224, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_128.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_128.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_128_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_128_no_top.h5',
-            None,
-        ),
-        top1=57.7, top5=80.8,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.5_128 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 48),
-            4: ('block_3_expand_relu', 96),
-            8: ('block_6_expand_relu', 96),
-            16: ('block_13_expand_relu', 288),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.5,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.5_160', 'MobileNetV2', summary='MobileNet v2, width 0.5, 160 px',
-        size=160, preprocessing='tf', params=1_987_224, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_160.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_160.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_160_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_160_no_top.h5',
-            None,
-        ),
-        top1=61.0, top5=83.2,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.5_160 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 48),
-            4: ('block_3_expand_relu', 96),
-            8: ('block_6_expand_relu', 96),
-            16: ('block_13_expand_relu', 288),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.5,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.5_192', 'MobileNetV2', summary='MobileNet v2, width 0.5, 192 px',
-        size=192, preprocessing='tf', params=1_987_224, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_192.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_192.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_192_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_192_no_top.h5',
-            None,
-        ),
-        top1=63.9, top5=85.4,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.5_192 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 48),
-            4: ('block_3_expand_relu', 96),
-            8: ('block_6_expand_relu', 96),
-            16: ('block_13_expand_relu', 288),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.5,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.5_224', 'MobileNetV2', summary='MobileNet v2, width 0.5, 224 px',
-        size=224, preprocessing='tf', params=1_987_224, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.5_224_no_top.h5',
-            None,
-        ),
-        top1=65.4, top5=86.4,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.5_224 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 48),
-            4: ('block_3_expand_relu', 96),
-            8: ('block_6_expand_relu', 96),
-            16: ('block_13_expand_relu', 288),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.5,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.75_96', 'MobileNetV2', summary='MobileNet v2, width 0.75, 96 px',
-        size=96, preprocessing='tf', params=2_663_064, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_96.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_96.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_96_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_96_no_top.h5',
-            None,
-        ),
-        top1=58.8, top5=81.6,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.75_96 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 96),
-            4: ('block_3_expand_relu', 144),
-            8: ('block_6_expand_relu', 144),
-            16: ('block_13_expand_relu', 432),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.75,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.75_128', 'MobileNetV2', summary='MobileNet v2, width 0.75, 128 px',
-        size=128, preprocessing='tf', params=2_663_064, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_128.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_128.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_128_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_128_no_top.h5',
-            None,
-        ),
-        top1=63.2, top5=85.3,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.75_128 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 96),
-            4: ('block_3_expand_relu', 144),
-            8: ('block_6_expand_relu', 144),
-            16: ('block_13_expand_relu', 432),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.75,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.75_160', 'MobileNetV2', summary='MobileNet v2, width 0.75, 160 px',
-        size=160, preprocessing='tf', params=2_663_064, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_160.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_160.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_160_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_160_no_top.h5',
-            None,
-        ),
-        top1=66.4, top5=87.3,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.75_160 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 96),
-            4: ('block_3_expand_relu', 144),
-            8: ('block_6_expand_relu', 144),
-            16: ('block_13_expand_relu', 432),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.75,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.75_192', 'MobileNetV2', summary='MobileNet v2, width 0.75, 192 px',
-        size=192, preprocessing='tf', params=2_663_064, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_192.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_192.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_192_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_192_no_top.h5',
-            None,
-        ),
-        top1=68.7, top5=88.9,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.75_192 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 96),
-            4: ('block_3_expand_relu', 144),
-            8: ('block_6_expand_relu', 144),
-            16: ('block_13_expand_relu', 432),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.75,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_0.75_224', 'MobileNetV2', summary='MobileNet v2, width 0.75, 224 px',
-        size=224, preprocessing='tf', params=2_663_064, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_224.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_224.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_224_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.75_224_no_top.h5',
-            None,
-        ),
-        top1=69.8, top5=89.6,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_0.75_224 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 96),
-            4: ('block_3_expand_relu', 144),
-            8: ('block_6_expand_relu', 144),
-            16: ('block_13_expand_relu', 432),
-            32: ('out_relu', 1280),
-        }),
-        alpha=0.75,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_1.0_96', 'MobileNetV2', summary='MobileNet v2, width 1.0, 96 px',
-        size=96, preprocessing='tf', params=3_538_984, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5',
-            None,
-        ),
-        top1=60.3, top5=83.2,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_1.0_96 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 96),
-            4: ('block_3_expand_relu', 144),
-            8: ('block_6_expand_relu', 192),
-            16: ('block_13_expand_relu', 576),
-            32: ('out_relu', 1280),
-        }),
-        alpha=1.0,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_1.0_128', 'MobileNetV2', summary='MobileNet v2, width 1.0, 128 px',
-        size=128, preprocessing='tf', params=3_538_984, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_128.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_128.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_128_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_128_no_top.h5',
-            None,
-        ),
-        top1=65.3, top5=86.9,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_1.0_128 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 96),
-            4: ('block_3_expand_relu', 144),
-            8: ('block_6_expand_relu', 192),
-            16: ('block_13_expand_relu', 576),
-            32: ('out_relu', 1280),
-        }),
-        alpha=1.0,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_1.0_160', 'MobileNetV2', summary='MobileNet v2, width 1.0, 160 px',
-        size=160, preprocessing='tf', params=3_538_984, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5',
-            None,
-        ),
-        top1=68.8, top5=89.0,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_1.0_160 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 96),
-            4: ('block_3_expand_relu', 144),
-            8: ('block_6_expand_relu', 192),
-            16: ('block_13_expand_relu', 576),
-            32: ('out_relu', 1280),
-        }),
-        alpha=1.0,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_1.0_192', 'MobileNetV2', summary='MobileNet v2, width 1.0, 192 px',
-        size=192, preprocessing='tf', params=3_538_984, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_192.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_192.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_192_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_192_no_top.h5',
-            None,
-        ),
-        top1=70.7, top5=90.1,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_1.0_192 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 96),
-            4: ('block_3_expand_relu', 144),
-            8: ('block_6_expand_relu', 192),
-            16: ('block_13_expand_relu', 576),
-            32: ('out_relu', 1280),
-        }),
-        alpha=1.0,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_1.0_224', 'MobileNetV2', summary='MobileNet v2, width 1.0, 224 px',
-        size=224, preprocessing='tf', params=3_538_984, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5',
-            None,
-        ),
-        top1=71.8, top5=91.0,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_1.0_224 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 96),
-            4: ('block_3_expand_relu', 144),
-            8: ('block_6_expand_relu', 192),
-            16: ('block_13_expand_relu', 576),
-            32: ('out_relu', 1280),
-        }),
-        alpha=1.0,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_1.3_224', 'MobileNetV2', summary='MobileNet v2, width 1.3, 224 px',
-        size=224, preprocessing='tf', params=5_431_048, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.3_224.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.3_224.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.3_224_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.3_224_no_top.h5',
-            None,
-        ),
-        top1=74.4, top5=92.1,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_1.3_224 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 144),
-            4: ('block_3_expand_relu', 192),
-            8: ('block_6_expand_relu', 240),
-            16: ('block_13_expand_relu', 768),
-            32: ('out_relu', 1664),
-        }),
-        alpha=1.3,
-    ),
-    imagenet_spec(
-        'mobilenet_v2_1.4_224', 'MobileNetV2', summary='MobileNet v2, width 1.4, 224 px',
-        size=224, preprocessing='tf', params=6_156_712, year=2018,
-        top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.4_224.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.4_224.h5',
-            None,
-        ),
-        no_top=keras_file(
-            'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.4_224_no_top.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.4_224_no_top.h5',
-            None,
-        ),
-        top1=75.0, top5=92.5,
-        source=(
-            'TF-slim mobilenet/README.md, mobilenet_v2_1.4_224 row (also in keras '
-            'mobilenet_v2.py docstring), '
-            'https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md'
-        ),
-        feature_stages=stages({
-            2: ('block_1_expand_relu', 144),
-            4: ('block_3_expand_relu', 192),
-            8: ('block_6_expand_relu', 288),
-            16: ('block_13_expand_relu', 816),
-            32: ('out_relu', 1792),
-        }),
-        alpha=1.4,
-    ),
+    *(_mobilenet_v1(width, size) for width, size in V1_ACCURACY),
+    *(_mobilenet_v2(width, size) for width, size in V2_ACCURACY),
     imagenet_spec(
         'mobilenet_v3_small', 'MobileNetV3Small', summary='MobileNet v3 Small',
         size=224, preprocessing='raw', params=2_554_968, year=2019,
@@ -1204,3 +256,4 @@ SPECS = (
         minimalistic=True,
     ),
 )
+
