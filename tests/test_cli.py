@@ -101,3 +101,16 @@ def test_classics_prewitt_writes_an_edge_png(tmp_path):
     assert edges.shape == (38, 28)
     assert edges[18].min() == 255 and edges[0].max() == 0  # the edge rows light up, nothing else
     assert_clean_error(run_zoo("classics", "prewitt", tmp_path / "none.png"), "no such file")
+
+
+def test_a_closed_pipe_ends_quietly():
+    import subprocess
+
+    from conftest import ZOO_COMMAND
+
+    process = subprocess.Popen([str(ZOO_COMMAND), "list"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    process.stdout.close()  # like `zoo list | head -0`: the reader is gone before zoo writes
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert stderr == ""
