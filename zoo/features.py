@@ -218,7 +218,7 @@ def _run(runner, spec, source, todo, store, *, batch_size, dtype, input_shape, p
             if batch is not None:
                 values = runner.run(batch)
                 rows = [todo[i] for i in indices]
-                store.add(values.astype(dtype), [source.paths[r] for r in rows],
+                store.add(values.astype(dtype, copy=False), [source.paths[r] for r in rows],
                           [source.labels[r] for r in rows] if source.labels else None)
             if bar is not None:
                 bar.update(len(indices) + len(errors))
