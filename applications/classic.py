@@ -1,8 +1,9 @@
 """The deck's classic models: from the 1943 threshold unit to the MNIST convnet.
 
 Builders are pure Keras: ``builder(inputs, x, **kwargs) -> keras.Model`` where ``inputs`` is the
-model's input and ``x`` the preprocessed tensor (``zoo.load`` makes both). Keras is imported inside
-the builders, so importing this module (and the registry) never imports TensorFlow.
+model's input and ``x`` the preprocessed tensor (``zoo.load`` makes both). Keras (and the custom
+layers of ``zoo.layers``) is imported inside the builders, so importing this module (and the
+registry) never imports TensorFlow.
 
 Example:
     >>> import zoo
@@ -10,10 +11,8 @@ Example:
     >>> model.predict(np.array([[1, 1], [1, 0]]), verbose=0).ravel()
     array([1., 0.], dtype=float32)
 """
-from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
+from __future__ import annotations
 
 from zoo.spec import FeatureStage, ModelSpec, Reference, WeightsSpec
 
@@ -40,101 +39,6 @@ PREWITT_KERNELS = (
 )
 
 
-@lru_cache(maxsize=None)
-def _custom_objects() -> dict[str, Any]:
-    """Define the few custom layers/models once, on first use (imports Keras)."""
-    import keras
-    import numpy as np
-    from keras import ops
-
-    @keras.saving.register_keras_serializable(package="zoo")
-    class HeavisideStep(keras.layers.Layer):
-        """1 where the input is >= 0, else 0: the threshold of a logic unit."""
-
-        def call(self, z):
-            return ops.cast(ops.greater_equal(z, 0), self.compute_dtype)
-
-    @keras.saving.register_keras_serializable(package="zoo")
-    class FixedBiasDense(keras.layers.Layer):
-        """Dense layer with one shared bias that training leaves alone (as in Mazur's example)."""
-
-        def __init__(self, units, kernel=None, bias=0.0, activation=None, **kwargs):
-            super().__init__(**kwargs)
-            self.units = units
-            self.initial_kernel = kernel
-            self.initial_bias = float(bias)
-            self.activation = keras.activations.get(activation)
-
-        def build(self, input_shape):
-            # Values are assigned at full precision: Constant() would round lists through float32.
-            self.kernel = self.add_weight(
-                name="kernel", shape=(input_shape[-1], self.units), initializer="glorot_uniform"
-            )
-            if self.initial_kernel is not None:
-                self.kernel.assign(np.asarray(self.initial_kernel, dtype=self.variable_dtype))
-            self.bias = self.add_weight(name="bias", shape=(), initializer="zeros", trainable=False)
-            self.bias.assign(np.asarray(self.initial_bias, dtype=self.variable_dtype))
-
-        def call(self, x):
-            return self.activation(ops.matmul(x, self.kernel) + self.bias)
-
-        def get_config(self):
-            config = super().get_config()
-            config.update(
-                units=self.units,
-                kernel=self.initial_kernel,
-                bias=self.initial_bias,
-                activation=keras.activations.serialize(self.activation),
-            )
-            return config
-
-    @keras.saving.register_keras_serializable(package="zoo")
-    class PerceptronModel(keras.Model):
-        """Rosenblatt's perceptron: fit() applies the perceptron learning rule, not gradients.
-
-        For each sample, w += lr * (target - output) * x and b += lr * (target - output).
-        """
-
-        def __init__(self, *args, learning_rate=1.0, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.learning_rate = learning_rate
-
-        def train_step(self, data):
-            x, y = data[0], data[1]
-            dense = self.get_layer("perceptron_unit")
-            output = self(x, training=True)
-            error = ops.cast(ops.reshape(y, ops.shape(output)), output.dtype) - output
-            x = ops.cast(x, output.dtype)
-            dense.kernel.assign_add(self.learning_rate * ops.matmul(ops.transpose(x), error))
-            dense.bias.assign_add(self.learning_rate * ops.sum(error, axis=0))
-            return {"errors": ops.sum(ops.abs(error))}
-
-        def get_config(self):
-            config = super().get_config()
-            config["learning_rate"] = self.learning_rate
-            return config
-
-    @keras.saving.register_keras_serializable(package="zoo")
-    class AutoencoderClassifier(keras.Model):
-        """Encoder + linear probe on the code; ``decoder`` rebuilds images from the code."""
-
-        def __init__(self, *args, decoder=None, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.decoder = decoder
-
-        def reconstruct(self, images):
-            """Images (N, 28, 28[, 1]) in 0..255 -> reconstructions (N, 28, 28) in 0..1."""
-            code_model = keras.Model(self.inputs, self.get_layer("code").output)
-            return self.decoder(code_model(images))
-
-    return {
-        "HeavisideStep": HeavisideStep,
-        "FixedBiasDense": FixedBiasDense,
-        "PerceptronModel": PerceptronModel,
-        "AutoencoderClassifier": AutoencoderClassifier,
-    }
-
-
 def _softmax_head(x, classes: int = 10):
     """Dense ``logits`` then a softmax ``probabilities`` layer (so logits are a feature stage)."""
     import keras
@@ -147,9 +51,12 @@ def build_mcculloch_pitts(inputs, x, preset: str = "and"):
     """A threshold logic unit with fixed weights: AND, OR or NOT of binary inputs."""
     import keras
 
+    from zoo.layers import HeavisideStep
+
     if preset not in MCCULLOCH_PITTS_PRESETS:
         raise ValueError(
-            f"Unknown McCulloch-Pitts preset {preset!r}; valid: {', '.join(MCCULLOCH_PITTS_PRESETS)}"
+            f"Unknown McCulloch-Pitts preset {preset!r}; "
+            f"valid: {', '.join(MCCULLOCH_PITTS_PRESETS)}"
         )
     weights, threshold = MCCULLOCH_PITTS_PRESETS[preset]
     z = keras.layers.Dense(
@@ -159,30 +66,46 @@ def build_mcculloch_pitts(inputs, x, preset: str = "and"):
         trainable=False,
         name="threshold_unit",
     )(x)
-    out = _custom_objects()["HeavisideStep"](name="fires")(z)
+    out = HeavisideStep(name="fires")(z)
     return keras.Model(inputs, out)
 
 
 def build_perceptron(inputs, x, learning_rate: float = 1.0):
-    """Rosenblatt's perceptron: a linear unit with a hard threshold, trained by the perceptron rule."""
+    """Rosenblatt's perceptron: a linear unit with a hard threshold, trained by the perceptron
+    rule."""
     import keras
 
+    from zoo.layers import HeavisideStep, PerceptronModel
+
     z = keras.layers.Dense(1, kernel_initializer="zeros", name="perceptron_unit")(x)
-    out = _custom_objects()["HeavisideStep"](name="fires")(z)
-    return _custom_objects()["PerceptronModel"](inputs, out, learning_rate=learning_rate)
+    out = HeavisideStep(name="fires")(z)
+    return PerceptronModel(inputs, out, learning_rate=learning_rate)
 
 
 def build_backprop_2_2_2(inputs, x):
     """The 2-2-2 sigmoid net of Mazur's step-by-step backpropagation example, in float64."""
     import keras
 
+    from zoo.layers import FixedBiasDense
+
     w1, w2, w3, w4, w5, w6, w7, w8 = BACKPROP_WEIGHTS
-    dense = _custom_objects()["FixedBiasDense"]
     # kernel[i][j] connects input i to unit j: h1 = w1*i1 + w2*i2 + b1, h2 = w3*i1 + w4*i2 + b1.
-    h = dense(2, kernel=[[w1, w3], [w2, w4]], bias=BACKPROP_BIASES[0], activation="sigmoid",
-              dtype="float64", name="hidden")(x)
-    out = dense(2, kernel=[[w5, w7], [w6, w8]], bias=BACKPROP_BIASES[1], activation="sigmoid",
-                dtype="float64", name="output")(h)
+    h = FixedBiasDense(
+        2,
+        kernel=[[w1, w3], [w2, w4]],
+        bias=BACKPROP_BIASES[0],
+        activation="sigmoid",
+        dtype="float64",
+        name="hidden",
+    )(x)
+    out = FixedBiasDense(
+        2,
+        kernel=[[w5, w7], [w6, w8]],
+        bias=BACKPROP_BIASES[1],
+        activation="sigmoid",
+        dtype="float64",
+        name="output",
+    )(h)
     return keras.Model(inputs, out)
 
 
@@ -193,8 +116,13 @@ def build_prewitt(inputs, x):
 
     kernel = np.stack(PREWITT_KERNELS, axis=-1)[:, :, None, :]  # (3, 3, 1, 2)
     edges = keras.layers.Conv2D(
-        2, 3, padding="valid", use_bias=False, trainable=False,
-        kernel_initializer=keras.initializers.Constant(kernel), name="prewitt",
+        2,
+        3,
+        padding="valid",
+        use_bias=False,
+        trainable=False,
+        kernel_initializer=keras.initializers.Constant(kernel),
+        name="prewitt",
     )(x)
     return keras.Model(inputs, edges)
 
@@ -255,6 +183,8 @@ def build_mnist_autoencoder(inputs, x, code_size: int = 32):
     """
     import keras
 
+    from zoo.layers import AutoencoderClassifier
+
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(256, activation="relu", name="encoder_hidden")(x)
     code = keras.layers.Dense(code_size, name="code")(x)  # linear bottleneck
@@ -265,7 +195,7 @@ def build_mnist_autoencoder(inputs, x, code_size: int = 32):
     y = keras.layers.Dense(28 * 28, activation="sigmoid", name="decoder_pixels")(y)
     y = keras.layers.Reshape((28, 28), name="reconstruction")(y)
     decoder = keras.Model(code_input, y, name="decoder")
-    return _custom_objects()["AutoencoderClassifier"](inputs, out, decoder=decoder)
+    return AutoencoderClassifier(inputs, out, decoder=decoder)
 
 
 def build_mnist_rnn(inputs, x, units: int = 128):
@@ -282,15 +212,18 @@ def _dense_stages(pooled_layer: str, width: int, *convs: tuple[str, int, int]):
     """Feature stages of an MNIST classifier: conv stages (layer, stride, channels), the
     ``pooled`` representation before the classifier, and the ``logits``."""
     return (
-        *(FeatureStage(f"stage{index}", layer, stride, channels)
-          for index, (layer, stride, channels) in enumerate(convs, start=1)),
+        *(
+            FeatureStage(f"stage{index}", layer, stride, channels)
+            for index, (layer, stride, channels) in enumerate(convs, start=1)
+        ),
         FeatureStage("pooled", pooled_layer, None, width),
         FeatureStage("logits", "logits", None, 10),
     )
 
 
-def _mnist(name, builder, summary, params, sha256, floor, reference, year, stages,
-           **builder_kwargs):
+def _mnist(
+    name, builder, summary, params, sha256, floor, reference, year, stages, **builder_kwargs
+):
     return ModelSpec(
         name=name,
         builder=builder,
@@ -381,48 +314,71 @@ SPECS = (
         year=1970,
     ),
     _mnist(
-        "softmax_regression", build_softmax_regression,
+        "softmax_regression",
+        build_softmax_regression,
         "784 -> 10 softmax regression: the deck's '1-layer NN'",
         params=7850,
         sha256="9ee42fb04d5409e2da08d462ce56d7d2a8b20cf12a68ba14b595c617516be945",
-        floor=92.2, reference=Reference(92.5, DECK), year=1958,
+        floor=92.2,
+        reference=Reference(92.5, DECK),
+        year=1958,
         stages=_dense_stages("flatten", 784),
     ),
     _mnist(
-        "mlp_625", build_mlp_625, "One hidden layer of 625 sigmoid units",
+        "mlp_625",
+        build_mlp_625,
+        "One hidden layer of 625 sigmoid units",
         params=496885,
         sha256="57a6a1f9083b741ee5908638b2a43728f18eabcc6c73b6f7921d26546d13965e",
-        floor=97.9, reference=Reference(98.2, DECK), year=1986,
+        floor=97.9,
+        reference=Reference(98.2, DECK),
+        year=1986,
         stages=_dense_stages("hidden", 625),
     ),
     _mnist(
-        "modern_mlp", build_modern_mlp, "2 x 625 ReLU units with dropout, trained with RMSprop",
+        "modern_mlp",
+        build_modern_mlp,
+        "2 x 625 ReLU units with dropout, trained with RMSprop",
         params=888135,
         sha256="79a6e4b54220ed5eb8c4ee8253dc20960f2b0ca01658f8c4fefc14456a56ca59",
-        floor=98.7, reference=Reference(99.0, DECK), year=2014,
+        floor=98.7,
+        reference=Reference(99.0, DECK),
+        year=2014,
         stages=_dense_stages("hidden2", 625),
     ),
     _mnist(
-        "mnist_convnet", build_mnist_convnet,
+        "mnist_convnet",
+        build_mnist_convnet,
         "Convnet in the deck's spirit: 3x3 convs, max-pool, dropout, dense 625",
         params=820229,
         sha256="42c9f05d2f9edc3e6a8c2c247b7c49f538942f4958a41c08fa2cf3c02ddc64a7",
-        floor=99.5, reference=Reference(99.50, DECK), year=1998,
-        stages=_dense_stages("dense625", 625, ("pool1", 2, 32), ("pool2", 4, 64), ("pool3", 8, 128)),
+        floor=99.5,
+        reference=Reference(99.50, DECK),
+        year=1998,
+        stages=_dense_stages(
+            "dense625", 625, ("pool1", 2, 32), ("pool2", 4, 64), ("pool3", 8, 128)
+        ),
     ),
     _mnist(
-        "mnist_autoencoder", build_mnist_autoencoder,
+        "mnist_autoencoder",
+        build_mnist_autoencoder,
         "Dense autoencoder (784-256-32); a softmax probe on its 32-d code classifies",
         params=419450,
         sha256="e49cad208c50b8bb7aeaf9dd200f04d97f50eab5715b622b212c0108f025b56d",
-        floor=None, reference=None, year=2006,
+        floor=None,
+        reference=None,
+        year=2006,
         stages=_dense_stages("code", 32),
     ),
     _mnist(
-        "mnist_rnn", build_mnist_rnn, "LSTM reading the 28 rows of a digit as a sequence",
+        "mnist_rnn",
+        build_mnist_rnn,
+        "LSTM reading the 28 rows of a digit as a sequence",
         params=81674,
         sha256="48b783a419e88045a60da921da92d42d92c3057d81bc05f1f7e1e069f33fff6b",
-        floor=98.5, reference=None, year=1997,
+        floor=98.5,
+        reference=None,
+        year=1997,
         stages=_dense_stages("lstm", 128),
     ),
 )

@@ -3,86 +3,58 @@ ImageNet specs over keras.applications.
 
 The file names, URLs and hashes are the ones Keras itself uses (recorded with
 `scripts/keras_weights_table.py`); top-1/top-5 are published figures, with their source.
+The three specs differ only in the figures tabled here; they share their stage layers.
 """
-from applications.keras_imagenet import imagenet_spec, keras_file, stages
 
-SPECS = (
-    imagenet_spec(
-        'densenet121', 'DenseNet121', summary='DenseNet-121',
-        size=224, preprocessing='torch', params=8_062_504, year=2016,
-        top=keras_file(
-            'densenet121_weights_tf_dim_ordering_tf_kernels.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/densenet/densenet121_weights_tf_dim_ordering_tf_kernels.h5',
-            '9d60b8095a5708f2dcce2bca79d332c7',
-        ),
-        no_top=keras_file(
-            'densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/densenet/densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            '30ee3e1110167f948a6b9946edeeb738',
-        ),
-        top1=75.0, top5=92.3,
-        source=(
-            'keras.io Keras Applications table (keras-team/keras-io '
-            'templates/api/applications/index.md, https://keras.io/api/applications/)'
-        ),
-        feature_stages=stages({
-            2: ('conv1_relu', 64),
-            4: ('pool2_conv', 128),
-            8: ('pool3_conv', 256),
-            16: ('pool4_conv', 512),
-            32: ('relu', 1024),
-        }),
-    ),
-    imagenet_spec(
-        'densenet169', 'DenseNet169', summary='DenseNet-169',
-        size=224, preprocessing='torch', params=14_307_880, year=2016,
-        top=keras_file(
-            'densenet169_weights_tf_dim_ordering_tf_kernels.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/densenet/densenet169_weights_tf_dim_ordering_tf_kernels.h5',
-            'd699b8f76981ab1b30698df4c175e90b',
-        ),
-        no_top=keras_file(
-            'densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/densenet/densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'b8c4d4c20dd625c148057b9ff1c1176b',
-        ),
-        top1=76.2, top5=93.2,
-        source=(
-            'keras.io Keras Applications table (keras-team/keras-io '
-            'templates/api/applications/index.md, https://keras.io/api/applications/)'
-        ),
-        feature_stages=stages({
-            2: ('conv1_relu', 64),
-            4: ('pool2_conv', 128),
-            8: ('pool3_conv', 256),
-            16: ('pool4_conv', 640),
-            32: ('relu', 1664),
-        }),
-    ),
-    imagenet_spec(
-        'densenet201', 'DenseNet201', summary='DenseNet-201',
-        size=224, preprocessing='torch', params=20_242_984, year=2016,
-        top=keras_file(
-            'densenet201_weights_tf_dim_ordering_tf_kernels.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/densenet/densenet201_weights_tf_dim_ordering_tf_kernels.h5',
-            '1ceb130c1ea1b78c3bf6114dbdfd8807',
-        ),
-        no_top=keras_file(
-            'densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/densenet/densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'c13680b51ded0fb44dff2d8f86ac8bb1',
-        ),
-        top1=77.3, top5=93.6,
-        source=(
-            'keras.io Keras Applications table (keras-team/keras-io '
-            'templates/api/applications/index.md, https://keras.io/api/applications/)'
-        ),
-        feature_stages=stages({
-            2: ('conv1_relu', 64),
-            4: ('pool2_conv', 128),
-            8: ('pool3_conv', 256),
-            16: ('pool4_conv', 896),
-            32: ('relu', 1920),
-        }),
-    ),
+from __future__ import annotations
+
+from applications.keras_imagenet import (
+    KERAS_IO_TABLE,
+    imagenet_spec,
+    keras_weights,
+    stages,
+    strided_layers,
 )
+from zoo.spec import ModelSpec
+
+#: stage layers at strides 2, 4, 8, 16, 32 (stem and transitions, then the final ReLU)
+LAYERS = ("conv1_relu", "pool2_conv", "pool3_conv", "pool4_conv", "relu")
+#: channels at strides 2, 4, 8: the same at every depth (whose first two dense blocks,
+#: of 6 and 12 layers, are alike)
+FIRST_CHANNELS = (64, 128, 256)
+#: depth -> (parameters, top-1, top-5, channels at strides 16 and 32)
+DENSENETS = {
+    121: (8_062_504, 75.0, 92.3, (512, 1024)),
+    169: (14_307_880, 76.2, 93.2, (640, 1664)),
+    201: (20_242_984, 77.3, 93.6, (896, 1920)),
+}
+#: depth -> md5 Keras pins for (the file with the top, the one without)
+MD5 = {
+    121: ("9d60b8095a5708f2dcce2bca79d332c7", "30ee3e1110167f948a6b9946edeeb738"),
+    169: ("d699b8f76981ab1b30698df4c175e90b", "b8c4d4c20dd625c148057b9ff1c1176b"),
+    201: ("1ceb130c1ea1b78c3bf6114dbdfd8807", "c13680b51ded0fb44dff2d8f86ac8bb1"),
+}
+
+
+def _densenet(depth: int) -> ModelSpec:
+    params, top1, top5, last_channels = DENSENETS[depth]
+    stem = f"densenet{depth}_weights_tf_dim_ordering_tf_kernels"
+    top_md5, no_top_md5 = MD5[depth]
+    return imagenet_spec(
+        f"densenet{depth}",
+        f"DenseNet{depth}",
+        summary=f"DenseNet-{depth}",
+        size=224,
+        preprocessing="torch",
+        params=params,
+        year=2016,
+        top=keras_weights("densenet", f"{stem}.h5", top_md5),
+        no_top=keras_weights("densenet", f"{stem}_notop.h5", no_top_md5),
+        top1=top1,
+        top5=top5,
+        source=KERAS_IO_TABLE,
+        feature_stages=stages(strided_layers(LAYERS, (*FIRST_CHANNELS, *last_channels))),
+    )
+
+
+SPECS = tuple(_densenet(depth) for depth in DENSENETS)

@@ -3,164 +3,90 @@ ImageNet specs over keras.applications.
 
 The file names, URLs and hashes are the ones Keras itself uses (recorded with
 `scripts/keras_weights_table.py`); top-1/top-5 are published figures, with their source.
+The six specs differ only in the figures tabled here; their stage layers follow from the
+blocks of each stage.
 """
-from applications.keras_imagenet import imagenet_spec, keras_file, stages
+
+from __future__ import annotations
+
+from applications.keras_imagenet import KERAS_IO_TABLE, imagenet_spec, keras_weights, stages
+from zoo.spec import ModelSpec
+
+#: depth -> blocks of stages conv2..conv5 (strides 4..32)
+BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
+#: depth -> (v1 summary, parameters, top-1, top-5)
+V1 = {
+    50: ("ResNet-50, the ILSVRC 2015 family", 25_636_712, 74.9, 92.1),
+    101: ("ResNet-101", 44_707_176, 76.4, 92.8),
+    152: ("ResNet-152: the 152-layer ILSVRC 2015 winner", 60_419_944, 76.6, 93.1),
+}
+#: depth -> (parameters, top-1, top-5) of v2
+V2 = {
+    50: (25_613_800, 76.0, 93.0),
+    101: (44_675_560, 77.2, 93.8),
+    152: (60_380_648, 78.0, 94.2),
+}
+#: spec name -> md5 Keras pins for (the file with the top, the one without)
+MD5 = {
+    "resnet50": ("2cb95161c43110f7111970584f804107", "4d473c1dd8becc155b73f8504c6f6626"),
+    "resnet101": ("f1aeb4b969a6efcfb50fad2f0c20cfc5", "88cf7a10940856eca736dc7b7e228a21"),
+    "resnet152": ("100835be76be38e30d865e96f2aaae62", "ee4c566cf9a93f14d82f913c2dc6dd0c"),
+    "resnet50_v2": ("3ef43a0b657b3be2300d5770ece849e0", "fac2f116257151a9d068a22e544a4917"),
+    "resnet101_v2": ("6343647c601c52e1368623803854d971", "c0ed64b8031c3730f411d2eb4eea35b5"),
+    "resnet152_v2": ("a49b44d1979771252814e80f8ec446f9", "ed17cf2e0169df9d443503ef94b23b33"),
+}
+
+
+def _v1_layers(blocks: tuple[int, ...]) -> dict[int, tuple[str, int]]:
+    """Each stage ends in its last block's output (256 channels at stride 4, doubling)."""
+    return {
+        2: ("conv1_relu", 64),
+        **{4 * 2**i: (f"conv{i + 2}_block{last}_out", 256 * 2**i) for i, last in enumerate(blocks)},
+    }
+
+
+def _v2_layers(blocks: tuple[int, ...]) -> dict[int, tuple[str, int]]:
+    """v2 strides in the last block of a stage, so the last layer before it is that block's
+    first ReLU (64 channels at stride 4, doubling); the last stage ends in ``post_relu``."""
+    return {
+        2: ("conv1_conv", 64),
+        **{
+            4 * 2**i: (f"conv{i + 2}_block{last}_1_relu", 64 * 2**i)
+            for i, last in enumerate(blocks[:3])
+        },
+        32: ("post_relu", 2048),
+    }
+
+
+def _resnet(depth: int, v2: bool) -> ModelSpec:
+    """ResNet-``depth``: v1, or with ``v2`` the pre-activation one."""
+    if v2:
+        params, top1, top5 = V2[depth]
+        summary = f"ResNet-{depth} v2 (pre-activation)"
+    else:
+        summary, params, top1, top5 = V1[depth]
+    name = f"resnet{depth}_v2" if v2 else f"resnet{depth}"
+    version = "v2" if v2 else ""
+    stem = f"resnet{depth}{version}_weights_tf_dim_ordering_tf_kernels"
+    top_md5, no_top_md5 = MD5[name]
+    return imagenet_spec(
+        name,
+        f"ResNet{depth}V2" if v2 else f"ResNet{depth}",
+        summary=summary,
+        size=224,
+        preprocessing="tf" if v2 else "caffe",
+        params=params,
+        year=2016 if v2 else 2015,
+        top=keras_weights("resnet", f"{stem}.h5", top_md5),
+        no_top=keras_weights("resnet", f"{stem}_notop.h5", no_top_md5),
+        top1=top1,
+        top5=top5,
+        source=KERAS_IO_TABLE,
+        feature_stages=stages((_v2_layers if v2 else _v1_layers)(BLOCKS[depth])),
+    )
+
 
 SPECS = (
-    imagenet_spec(
-        'resnet50', 'ResNet50', summary='ResNet-50, the ILSVRC 2015 family',
-        size=224, preprocessing='caffe', params=25_636_712, year=2015,
-        top=keras_file(
-            'resnet50_weights_tf_dim_ordering_tf_kernels.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet50_weights_tf_dim_ordering_tf_kernels.h5',
-            '2cb95161c43110f7111970584f804107',
-        ),
-        no_top=keras_file(
-            'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            '4d473c1dd8becc155b73f8504c6f6626',
-        ),
-        top1=74.9, top5=92.1,
-        source=(
-            'keras.io Keras Applications table (keras-team/keras-io '
-            'templates/api/applications/index.md, https://keras.io/api/applications/)'
-        ),
-        feature_stages=stages({
-            2: ('conv1_relu', 64),
-            4: ('conv2_block3_out', 256),
-            8: ('conv3_block4_out', 512),
-            16: ('conv4_block6_out', 1024),
-            32: ('conv5_block3_out', 2048),
-        }),
-    ),
-    imagenet_spec(
-        'resnet101', 'ResNet101', summary='ResNet-101',
-        size=224, preprocessing='caffe', params=44_707_176, year=2015,
-        top=keras_file(
-            'resnet101_weights_tf_dim_ordering_tf_kernels.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet101_weights_tf_dim_ordering_tf_kernels.h5',
-            'f1aeb4b969a6efcfb50fad2f0c20cfc5',
-        ),
-        no_top=keras_file(
-            'resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            '88cf7a10940856eca736dc7b7e228a21',
-        ),
-        top1=76.4, top5=92.8,
-        source=(
-            'keras.io Keras Applications table (keras-team/keras-io '
-            'templates/api/applications/index.md, https://keras.io/api/applications/)'
-        ),
-        feature_stages=stages({
-            2: ('conv1_relu', 64),
-            4: ('conv2_block3_out', 256),
-            8: ('conv3_block4_out', 512),
-            16: ('conv4_block23_out', 1024),
-            32: ('conv5_block3_out', 2048),
-        }),
-    ),
-    imagenet_spec(
-        'resnet152', 'ResNet152', summary='ResNet-152: the 152-layer ILSVRC 2015 winner',
-        size=224, preprocessing='caffe', params=60_419_944, year=2015,
-        top=keras_file(
-            'resnet152_weights_tf_dim_ordering_tf_kernels.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet152_weights_tf_dim_ordering_tf_kernels.h5',
-            '100835be76be38e30d865e96f2aaae62',
-        ),
-        no_top=keras_file(
-            'resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'ee4c566cf9a93f14d82f913c2dc6dd0c',
-        ),
-        top1=76.6, top5=93.1,
-        source=(
-            'keras.io Keras Applications table (keras-team/keras-io '
-            'templates/api/applications/index.md, https://keras.io/api/applications/)'
-        ),
-        feature_stages=stages({
-            2: ('conv1_relu', 64),
-            4: ('conv2_block3_out', 256),
-            8: ('conv3_block8_out', 512),
-            16: ('conv4_block36_out', 1024),
-            32: ('conv5_block3_out', 2048),
-        }),
-    ),
-    imagenet_spec(
-        'resnet50_v2', 'ResNet50V2', summary='ResNet-50 v2 (pre-activation)',
-        size=224, preprocessing='tf', params=25_613_800, year=2016,
-        top=keras_file(
-            'resnet50v2_weights_tf_dim_ordering_tf_kernels.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet50v2_weights_tf_dim_ordering_tf_kernels.h5',
-            '3ef43a0b657b3be2300d5770ece849e0',
-        ),
-        no_top=keras_file(
-            'resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'fac2f116257151a9d068a22e544a4917',
-        ),
-        top1=76.0, top5=93.0,
-        source=(
-            'keras.io Keras Applications table (keras-team/keras-io '
-            'templates/api/applications/index.md, https://keras.io/api/applications/)'
-        ),
-        feature_stages=stages({
-            2: ('conv1_conv', 64),
-            4: ('conv2_block3_1_relu', 64),
-            8: ('conv3_block4_1_relu', 128),
-            16: ('conv4_block6_1_relu', 256),
-            32: ('post_relu', 2048),
-        }),
-    ),
-    imagenet_spec(
-        'resnet101_v2', 'ResNet101V2', summary='ResNet-101 v2 (pre-activation)',
-        size=224, preprocessing='tf', params=44_675_560, year=2016,
-        top=keras_file(
-            'resnet101v2_weights_tf_dim_ordering_tf_kernels.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet101v2_weights_tf_dim_ordering_tf_kernels.h5',
-            '6343647c601c52e1368623803854d971',
-        ),
-        no_top=keras_file(
-            'resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'c0ed64b8031c3730f411d2eb4eea35b5',
-        ),
-        top1=77.2, top5=93.8,
-        source=(
-            'keras.io Keras Applications table (keras-team/keras-io '
-            'templates/api/applications/index.md, https://keras.io/api/applications/)'
-        ),
-        feature_stages=stages({
-            2: ('conv1_conv', 64),
-            4: ('conv2_block3_1_relu', 64),
-            8: ('conv3_block4_1_relu', 128),
-            16: ('conv4_block23_1_relu', 256),
-            32: ('post_relu', 2048),
-        }),
-    ),
-    imagenet_spec(
-        'resnet152_v2', 'ResNet152V2', summary='ResNet-152 v2 (pre-activation)',
-        size=224, preprocessing='tf', params=60_380_648, year=2016,
-        top=keras_file(
-            'resnet152v2_weights_tf_dim_ordering_tf_kernels.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet152v2_weights_tf_dim_ordering_tf_kernels.h5',
-            'a49b44d1979771252814e80f8ec446f9',
-        ),
-        no_top=keras_file(
-            'resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5',
-            'ed17cf2e0169df9d443503ef94b23b33',
-        ),
-        top1=78.0, top5=94.2,
-        source=(
-            'keras.io Keras Applications table (keras-team/keras-io '
-            'templates/api/applications/index.md, https://keras.io/api/applications/)'
-        ),
-        feature_stages=stages({
-            2: ('conv1_conv', 64),
-            4: ('conv2_block3_1_relu', 64),
-            8: ('conv3_block8_1_relu', 128),
-            16: ('conv4_block36_1_relu', 256),
-            32: ('post_relu', 2048),
-        }),
-    ),
+    *(_resnet(depth, v2=False) for depth in V1),
+    *(_resnet(depth, v2=True) for depth in V2),
 )

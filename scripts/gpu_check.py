@@ -9,6 +9,7 @@ XLA on a GPU) and in float32. Paste what it prints into docs/benchmarks.md.
     python scripts/gpu_check.py            # the full check (GPU machine)
     python scripts/gpu_check.py --quick    # a tiny model and sizes: checks the script anywhere
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-FULL = {"models": ["mobilenet_v2_1.0_224", "resnet50"], "batch": 64, "repeats": 20,
-        "images": 512}
+FULL = {"models": ["mobilenet_v2_1.0_224", "resnet50"], "batch": 64, "repeats": 20, "images": 512}
 QUICK = {"models": ["mobilenet_v1_0.25_128"], "batch": 4, "repeats": 2, "images": 16}
 
 
@@ -39,8 +39,9 @@ def forward_rate(name: str, policy: str, xla: bool, batch_size: int, repeats: in
         with dtype_policy(policy):
             model = load(name, weights=None)
         shape = tuple(model.inputs[0].shape[1:])
-        batch = tf.constant(np.random.default_rng(0).uniform(0, 255, (batch_size, *shape)),
-                            tf.float32)
+        batch = tf.constant(
+            np.random.default_rng(0).uniform(0, 255, (batch_size, *shape)), tf.float32
+        )
         call = tf.function(lambda x: model(x, training=False), jit_compile=xla)
         call(batch).numpy()  # compile / warm up
         started = time.perf_counter()
@@ -56,18 +57,23 @@ def features_rate(model: str, folder: str, count: int, batch_size: int) -> tuple
     """Images/s of ``zoo.extract_features`` on the TF runtime, and how that runtime ran."""
     from zoo.features import extract_features
 
-    extract_features(model, folder, weights=None, runtime="tf", batch_size=batch_size,
-                     progress=False)  # warm up: build, compile
+    extract_features(
+        model, folder, weights=None, runtime="tf", batch_size=batch_size, progress=False
+    )  # warm up: build, compile
     started = time.perf_counter()
-    result = extract_features(model, folder, weights=None, runtime="tf",
-                              batch_size=batch_size, progress=False)
+    result = extract_features(
+        model, folder, weights=None, runtime="tf", batch_size=batch_size, progress=False
+    )
     return count / (time.perf_counter() - started), result.runtime
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny model and sizes, to check the script on any machine")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny model and sizes, to check the script on any machine",
+    )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
 
@@ -84,8 +90,12 @@ def main(argv: list[str] | None = None) -> None:
         print("device:", device.name, device.device_type)
     for gpu in gpus:
         details = tf.config.experimental.get_device_details(gpu)
-        print("GPU:", details.get("device_name"), "compute capability",
-              details.get("compute_capability"))
+        print(
+            "GPU:",
+            details.get("device_name"),
+            "compute capability",
+            details.get("compute_capability"),
+        )
     if not gpus:
         print("no GPU: the figures below are CPU figures")
     batch, repeats = settings["batch"], settings["repeats"]
@@ -96,8 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         for policy in ("float32", "mixed_float16"):
             for xla in (False, True):
                 rate = forward_rate(name, policy, xla, batch, repeats)
-                print(f"| {name} | {policy} | {'yes' if xla else 'no'} | {rate:.0f} |",
-                      flush=True)
+                print(f"| {name} | {policy} | {'yes' if xla else 'no'} | {rate:.0f} |", flush=True)
     model = settings["models"][0]
     count = settings["images"]
     print()

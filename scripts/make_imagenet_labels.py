@@ -7,6 +7,7 @@ The file is written in Keras' `imagenet_class_index.json` layout, `json.dumps` o
 
     pip install keras-hub && python scripts/make_imagenet_labels.py
 """
+
 import hashlib
 import json
 import sys
@@ -16,7 +17,9 @@ from keras_hub.src.utils.imagenet.imagenet_utils import IMAGENET_NAMES
 
 KERAS_MD5 = "c2c37ea517e94d9795004a39431a14cb"
 
-text = json.dumps({str(index): [wnid, name] for index, (wnid, name) in sorted(IMAGENET_NAMES.items())})
+text = json.dumps(
+    {str(index): [wnid, name] for index, (wnid, name) in sorted(IMAGENET_NAMES.items())}
+)
 digest = hashlib.md5(text.encode()).hexdigest()
 if digest != KERAS_MD5:
     sys.exit(f"md5 {digest} differs from Keras' {KERAS_MD5}: keras-hub's table changed")

@@ -6,6 +6,7 @@ takes: grayscale, inversion, crop to the ink, 20x20 box, centring by mass.
 
     python scripts/make_sample_digits.py zoo/data/samples
 """
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,10 @@ PEN = 13
 def arc(cx, cy, rx, ry, start, end, steps=40):
     """Points on an ellipse from angle ``start`` to ``end`` (degrees, 0 = right, 90 = down)."""
     return [
-        (cx + rx * math.cos(math.radians(start + (end - start) * i / steps)),
-         cy + ry * math.sin(math.radians(start + (end - start) * i / steps)))
+        (
+            cx + rx * math.cos(math.radians(start + (end - start) * i / steps)),
+            cy + ry * math.sin(math.radians(start + (end - start) * i / steps)),
+        )
         for i in range(steps + 1)
     ]
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Retrain the classic models' weights: a thin wrapper over `zoo classics train`.
 
-    python scripts/train_classics.py mnist_convnet --data ../shared/data/mnist/mnist.npz --out runs/
+python scripts/train_classics.py mnist_convnet --data ../shared/data/mnist/mnist.npz --out runs/
 """
+
 import sys
 
 from zoo.cli import main

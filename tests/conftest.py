@@ -1,4 +1,5 @@
 """Shared fixtures: the read-only ../shared folder, MNIST, and running the installed `zoo`."""
+
 from __future__ import annotations
 
 import os
@@ -39,13 +40,18 @@ def mnist():
     return mnist_data.load(MNIST_PATH)
 
 
-def run_zoo(*args: str, check: bool = False, env: dict | None = None,
-            cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_zoo(
+    *args: str, check: bool = False, env: dict | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     """Run the installed `zoo` console script as a user would."""
     assert ZOO_COMMAND.exists(), f"`zoo` is not installed next to {sys.executable}"
     result = subprocess.run(
-        [str(ZOO_COMMAND), *map(str, args)], capture_output=True, text=True, timeout=600,
-        env={**os.environ, **(env or {})}, cwd=cwd,
+        [str(ZOO_COMMAND), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"zoo {' '.join(map(str, args))} failed:\n{result.stderr}")

@@ -1,18 +1,24 @@
 """The shipped weights reach their floors on the full 10,000-image MNIST test set."""
+
 from __future__ import annotations
 
 import pytest
 
 import zoo
-from zoo.classics.table import recorded_results
-from zoo.classics.train import accuracy
+from zoo.metrics import accuracy
+from zoo.shipped import recorded_results
 
 FLOORED = [name for name in zoo.list_models(dataset="mnist") if zoo.get_spec(name).accuracy_floor]
 
 
 def test_every_supervised_mnist_model_has_a_floor():
-    assert set(FLOORED) == {"softmax_regression", "mlp_625", "modern_mlp", "mnist_convnet",
-                            "mnist_rnn"}
+    assert set(FLOORED) == {
+        "softmax_regression",
+        "mlp_625",
+        "modern_mlp",
+        "mnist_convnet",
+        "mnist_rnn",
+    }
 
 
 @pytest.mark.parametrize("name", FLOORED)

@@ -1,7 +1,9 @@
 """`zoo bench` runs end to end on a few generated JPEGs and prints its table."""
+
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from zoo.bench import make_jpegs
@@ -14,14 +16,25 @@ def test_generated_jpegs_are_real_photos_sized(tmp_path):
     images = [Image.open(path) for path in paths]
     assert [image.format for image in images] == ["JPEG"] * 3
     assert {image.size for image in images} == {(640, 480)}
-    assert np.asarray(images[0]).std() > 20 and not np.array_equal(np.asarray(images[0]),
-                                                                   np.asarray(images[1]))
+    assert np.asarray(images[0]).std() > 20 and not np.array_equal(
+        np.asarray(images[0]), np.asarray(images[1])
+    )
 
 
 def test_bench_prints_every_row(tmp_path):
-    result = run_zoo("bench", "--model", "mobilenet_v1_0.25_128", "--images", "16",
-                     "--naive-images", "4", "--batch-size", "8", check=True,
-                     env={"KERAS_HOME": str(tmp_path), "ZOO_RUNTIME": ""})
+    result = run_zoo(
+        "bench",
+        "--model",
+        "mobilenet_v1_0.25_128",
+        "--images",
+        "16",
+        "--naive-images",
+        "4",
+        "--batch-size",
+        "8",
+        check=True,
+        env={"KERAS_HOME": str(tmp_path), "ZOO_RUNTIME": ""},
+    )
     table = result.stdout
     for runtime in ("tf", "onnx", "litert"):
         assert f"zoo features, {runtime}, end to end (16 files)" in table
@@ -29,17 +42,43 @@ def test_bench_prints_every_row(tmp_path):
     for runtime in ("onnx", "litert"):  # 128 px: micro-batches of 12 > 8, so none
         assert f"pure compute, {runtime}, batch 8 in micro-batches" not in table
     assert "naive loop" in table and "warm, `--runtime auto`" in table
-    naive_row = next(line for line in table.splitlines() if line.startswith("| naive loop"))
-    assert naive_row.split("|")[3].strip() == "1.0"
+    rows = [
+        cells
+        for cells in (line.split("|")[1:-1] for line in table.splitlines())
+        if len(cells) == 4 and cells[1].strip().replace(".", "").isdigit()
+    ]
+    naive = float(next(cells[1] for cells in rows if cells[0].strip().startswith("naive loop")))
+    pure = [float(cells[1]) for cells in rows if cells[0].strip().startswith("pure compute")]
+    assert naive > 0 and len(rows) == 7  # naive, 3 end to end, 3 pure compute
+    fastest = max(pure)
+    for label, rate, versus_naive, versus_fastest in rows:  # the ratios are of the rates shown
+        rate = float(rate)  # each shown to 0.1 image/s: the ratios of shown rates carry that
+        slack = 0.05 / rate + 0.05 / naive  # rounding (relative), plus the ratio's own
+        assert float(versus_naive) == pytest.approx(
+            rate / naive, abs=rate / naive * slack + 0.051
+        ), label
+        slack = 0.05 / rate + 0.05 / fastest
+        assert float(versus_fastest) == pytest.approx(
+            rate / fastest, abs=rate / fastest * slack + 0.0051
+        ), label
 
 
 def test_batch_sweep_prints_one_row_per_cpu_engine(tmp_path):
-    result = run_zoo("bench", "--model", "mobilenet_v1_0.25_128", "--batch-sweep", check=True,
-                     env={"KERAS_HOME": str(tmp_path)})
+    result = run_zoo(
+        "bench",
+        "--model",
+        "mobilenet_v1_0.25_128",
+        "--batch-sweep",
+        check=True,
+        env={"KERAS_HOME": str(tmp_path)},
+    )
     lines = result.stdout.splitlines()
     assert "| batch per call | 1 | 4 | 8 | 16 | 32 |" in lines
-    rows = {line.split("|")[1].strip(): line.split("|")[2:-1] for line in lines
-            if line.startswith(("| onnx", "| litert"))}
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2:-1]
+        for line in lines
+        if line.startswith(("| onnx", "| litert"))
+    }
     assert set(rows) == {"onnx", "litert"}
     for cells in rows.values():
         low_high = [tuple(map(float, cell.strip().split("–"))) for cell in cells]

@@ -1,14 +1,15 @@
 """`zoo cache list | path | pull | import | verify` and `zoo info` on cached ImageNet weights,
 run as a user runs them, with a loopback HTTP server standing in for the weights server."""
+
 from __future__ import annotations
 
 import io
 import json
 import tarfile
 
-
 from conftest import IMAGENET_WEIGHTS as WEIGHTS_DIR
 from conftest import SHARED, assert_clean_error, run_zoo
+
 TOP = "mobilenet_2_5_128_tf.h5"
 NO_TOP = "mobilenet_2_5_128_tf_no_top.h5"
 MODEL = "mobilenet_v1_0.25_128"
@@ -26,8 +27,9 @@ def env_for(home, mirror=None, offline=False):
 def test_pull_bundle_import_offline_round_trip(tmp_path, weights_server):
     online, offline = tmp_path / "online", tmp_path / "offline"
     bundle = tmp_path / "weights.tar"
-    pulled = run_zoo("cache", "pull", MODEL, "--bundle", bundle,
-                     env=env_for(online, weights_server), check=True)
+    pulled = run_zoo(
+        "cache", "pull", MODEL, "--bundle", bundle, env=env_for(online, weights_server), check=True
+    )
     assert f"bundle written to {bundle}" in pulled.stdout
     assert sorted(p for p, _ in weights_server.requests) == [f"/good/{TOP}", f"/good/{NO_TOP}"]
     with tarfile.open(bundle) as tar:
@@ -37,23 +39,36 @@ def test_pull_bundle_import_offline_round_trip(tmp_path, weights_server):
     assert "imported 2 files" in imported.stdout
     listed = json.loads(run_zoo("cache", "list", "--json", env=env_for(offline), check=True).stdout)
     assert {row["file"]: row["trust"] for row in listed} == {
-        TOP: "pinned hash", NO_TOP: "sha256 recorded at first download"}
-    verified = json.loads(run_zoo("cache", "verify", "--json", env=env_for(offline),
-                                  check=True).stdout)
+        TOP: "pinned hash",
+        NO_TOP: "sha256 recorded at first download",
+    }
+    verified = json.loads(
+        run_zoo("cache", "verify", "--json", env=env_for(offline), check=True).stdout
+    )
     assert {row["status"] for row in verified} == {"ok"}
     info = json.loads(run_zoo("info", MODEL, "--json", env=env_for(offline), check=True).stdout)
     assert info["weights"]["status"] == "ok"
     assert info["weights"]["path"] == str(offline / "models" / TOP)
-    predicted = run_zoo("predict", SHARED / "data" / "photos" / "coffee.png", "--model", MODEL,
-                        "--json", env=env_for(offline, offline=True), check=True)
+    predicted = run_zoo(
+        "predict",
+        SHARED / "data" / "photos" / "coffee.png",
+        "--model",
+        MODEL,
+        "--json",
+        env=env_for(offline, offline=True),
+        check=True,
+    )
     assert json.loads(predicted.stdout)[0]["top"][0]["label"] == "espresso"
 
 
 def test_cache_path_and_empty_list(tmp_path):
     assert run_zoo("cache", "path", env=env_for(tmp_path), check=True).stdout.strip() == str(
-        tmp_path / "models")
-    assert "holds no weights files" in run_zoo("cache", "list", env=env_for(tmp_path),
-                                               check=True).stdout
+        tmp_path / "models"
+    )
+    assert (
+        "holds no weights files"
+        in run_zoo("cache", "list", env=env_for(tmp_path), check=True).stdout
+    )
 
 
 def test_verify_catches_a_corrupted_cache_file(tmp_path):
@@ -88,31 +103,34 @@ def _bundle_with(tmp_path, member: tarfile.TarInfo, data: bytes = b"") -> str:
 def test_import_refuses_path_traversal_and_links(tmp_path):
     traversal = tarfile.TarInfo("../escape.h5")
     traversal.size = 3
-    result = run_zoo("cache", "import", _bundle_with(tmp_path, traversal, b"abc"),
-                     env=env_for(tmp_path / "home"))
+    result = run_zoo(
+        "cache", "import", _bundle_with(tmp_path, traversal, b"abc"), env=env_for(tmp_path / "home")
+    )
     assert_clean_error(result, "path traversal")
     assert not (tmp_path / "home" / "escape.h5").exists()
 
     link = tarfile.TarInfo("mobilenet_2_5_128_tf.h5")
     link.type = tarfile.SYMTYPE
     link.linkname = "/etc/passwd"
-    assert_clean_error(run_zoo("cache", "import", _bundle_with(tmp_path, link),
-                               env=env_for(tmp_path / "home")), "is a link")
+    assert_clean_error(
+        run_zoo("cache", "import", _bundle_with(tmp_path, link), env=env_for(tmp_path / "home")),
+        "is a link",
+    )
 
 
 def test_import_refuses_a_file_that_does_not_match_its_manifest(tmp_path):
     member = tarfile.TarInfo(TOP)
     data = (WEIGHTS_DIR / TOP).read_bytes()
     member.size = len(data)
-    result = run_zoo("cache", "import", _bundle_with(tmp_path, member, data),
-                     env=env_for(tmp_path / "home"))
+    result = run_zoo(
+        "cache", "import", _bundle_with(tmp_path, member, data), env=env_for(tmp_path / "home")
+    )
     assert_clean_error(result, "its manifest says")
     assert not (tmp_path / "home" / "models" / TOP).exists()
 
 
 def test_pull_of_a_model_without_downloads_is_a_clear_error(tmp_path):
-    assert_clean_error(run_zoo("cache", "pull", "mnist_convnet", env=env_for(tmp_path)),
-                       "no downloadable weights")
-    assert_clean_error(run_zoo("cache", "pull", "resnet5O", env=env_for(tmp_path)),
-                       "Did you mean")
-
+    assert_clean_error(
+        run_zoo("cache", "pull", "mnist_convnet", env=env_for(tmp_path)), "no downloadable weights"
+    )
+    assert_clean_error(run_zoo("cache", "pull", "resnet5O", env=env_for(tmp_path)), "Did you mean")

@@ -1,5 +1,6 @@
 """The deck's history models show what they must: truth tables, the perceptron's limit,
 the backpropagation figures, the Prewitt edge of 90, the autoencoder's reconstructions."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,18 +11,23 @@ import zoo
 BINARY_PAIRS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
 
 
-@pytest.mark.parametrize("preset, expected", [
-    ("and", [0, 0, 0, 1]),
-    ("or", [0, 1, 1, 1]),
-    ("not", [1, 1, 0, 0]),  # NOT of the first input
-])
+@pytest.mark.parametrize(
+    "preset, expected",
+    [
+        ("and", [0, 0, 0, 1]),
+        ("or", [0, 1, 1, 1]),
+        ("not", [1, 1, 0, 0]),  # NOT of the first input
+    ],
+)
 def test_mcculloch_pitts_truth_tables(preset, expected):
     model = zoo.load("mcculloch_pitts", preset=preset)
     assert model.predict(BINARY_PAIRS, verbose=0).ravel().tolist() == expected
 
 
 def test_mcculloch_pitts_unknown_preset():
-    with pytest.raises(ValueError, match="Unknown McCulloch-Pitts preset 'xor'; valid: and, or, not"):
+    with pytest.raises(
+        ValueError, match="Unknown McCulloch-Pitts preset 'xor'; valid: and, or, not"
+    ):
         zoo.load("mcculloch_pitts", preset="xor")
 
 
@@ -52,8 +58,9 @@ def test_perceptron_never_learns_xor():
 def test_perceptron_updates_follow_the_rule_not_gradients():
     model = zoo.load("perceptron", weights=None)
     model.compile()
-    model.fit(np.array([[1.0, 2.0]], "float32"), np.array([0.0], "float32"), batch_size=1,
-              verbose=0)
+    model.fit(
+        np.array([[1.0, 2.0]], "float32"), np.array([0.0], "float32"), batch_size=1, verbose=0
+    )
     unit = model.get_layer("perceptron_unit")
     # zero weights fire on w.x = 0 (output 1); target 0: w -= x, b -= 1
     np.testing.assert_array_equal(unit.kernel.numpy().ravel(), [-1.0, -2.0])
@@ -73,8 +80,11 @@ def test_backprop_example_figures():
     assert round(report["errors"][0], 9) == 0.298371109
     assert round(report["errors"][1], 9) == 0.291027774
     assert report["errors"][2] < report["errors"][1]
-    np.testing.assert_allclose(report["weights_after_one_update"]["output"],
-                               [0.35891648, 0.408666186, 0.511301270, 0.561370121], atol=1e-8)
+    np.testing.assert_allclose(
+        report["weights_after_one_update"]["output"],
+        [0.35891648, 0.408666186, 0.511301270, 0.561370121],
+        atol=1e-8,
+    )
     assert report["published"]["error_after_one_update"] == 0.291027924
 
 
@@ -109,7 +119,7 @@ def test_autoencoder_reconstructs_digits(mnist):
     assert mse < 0.02
     untrained = reconstruction_mse(zoo.load("mnist_autoencoder", weights=None), x)
     assert mse < untrained / 4
-    from zoo.classics.table import recorded_results
+    from zoo.shipped import recorded_results
 
     recorded = recorded_results()["mnist_autoencoder"]["reconstruction_mse"]
     assert recorded < 0.02

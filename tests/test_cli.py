@@ -1,4 +1,5 @@
 """The `zoo` command as a user runs it: info, verify, classics table/backprop/prewitt, errors."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 import zoo
-from zoo.weights import PACKAGE_WEIGHTS_DIR
+from zoo.shipped import PACKAGE_WEIGHTS_DIR
 
 from conftest import MNIST_PATH, SAMPLES, assert_clean_error, run_zoo
 
@@ -47,8 +48,12 @@ def _tampered_weights_dir(tmp_path):
 def test_tampered_shipped_weights_are_refused(tmp_path):
     env = {"ZOO_WEIGHTS_DIR": str(_tampered_weights_dir(tmp_path))}
     result = run_zoo("predict", SAMPLES / "digit_1.png", "--model", "mnist_convnet", env=env)
-    assert_clean_error(result, "mnist_convnet.weights.h5", zoo.get_spec("mnist_convnet").weights.sha256,
-                       "nothing was loaded")
+    assert_clean_error(
+        result,
+        "mnist_convnet.weights.h5",
+        zoo.get_spec("mnist_convnet").weights.sha256,
+        "nothing was loaded",
+    )
     verify = run_zoo("verify", env=env)
     assert verify.returncode == 1
     statuses = {line.split()[0]: line.split()[1] for line in verify.stdout.splitlines()[1:]}
@@ -78,8 +83,9 @@ def test_classics_table_without_data_falls_back_to_recorded(tmp_path):
 
 
 def test_classics_table_bad_data_path(tmp_path):
-    assert_clean_error(run_zoo("classics", "table", "--data", tmp_path / "nope.npz"),
-                       "MNIST file not found")
+    assert_clean_error(
+        run_zoo("classics", "table", "--data", tmp_path / "nope.npz"), "MNIST file not found"
+    )
 
 
 def test_classics_backprop_prints_ours_beside_published():
@@ -108,8 +114,9 @@ def test_a_closed_pipe_ends_quietly():
 
     from conftest import ZOO_COMMAND
 
-    process = subprocess.Popen([str(ZOO_COMMAND), "list"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [str(ZOO_COMMAND), "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     process.stdout.close()  # like `zoo list | head -0`: the reader is gone before zoo writes
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == 141

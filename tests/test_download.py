@@ -1,5 +1,6 @@
 """Downloads and the cache, for real, against an HTTP weights_server on 127.0.0.1 serving the real
 Keras MobileNet files from ../shared and deliberately broken versions of them."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,9 +17,11 @@ import pytest
 import zoo
 from zoo import cache, download
 from zoo.cache import MissingWeightsError
+from zoo.hashing import file_hashes
 
 from conftest import IMAGENET_WEIGHTS as WEIGHTS_DIR
 from conftest import ROOT
+
 FILE = "mobilenet_2_5_128_tf.h5"
 SHA256 = "fe295db7f78635f1403127e3ba8cdc6237f83262bdb745063a67c1d81190c7f8"
 
@@ -45,9 +48,11 @@ def test_spec_carries_the_known_sha256():
 def test_download_verifies_and_moves_into_place(weights_server, private_cache):
     path = cache.fetch(weights(f"{weights_server.url}/good/{FILE}"), progress=False)
     assert path == private_cache / FILE
-    assert cache.file_hashes(path)["sha256"] == SHA256
+    assert file_hashes(path)["sha256"] == SHA256
     assert sorted(p.name for p in private_cache.iterdir() if not p.name.endswith(".lock")) == [
-        FILE, cache.MANIFEST_NAME]
+        FILE,
+        cache.MANIFEST_NAME,
+    ]
     manifest = cache.read_manifest()
     assert manifest[FILE]["sha256"] == SHA256 and manifest[FILE]["pinned"] is True
     # a cache hit opens no connection
@@ -62,22 +67,24 @@ def test_bad_download_is_refused_and_moved_aside(weights_server, private_cache, 
     with pytest.raises(zoo.WeightsHashError) as caught:
         cache.fetch(weights(url), progress=False)
     message = str(caught.value)
-    assert url in message and SHA256 in message and "Nothing was loaded" in message
+    assert url in message and SHA256 in message and "nothing was loaded" in message
     assert not (private_cache / FILE).exists()
     assert any(".bad-" in p.name for p in private_cache.iterdir())
 
 
 def test_dropped_connection_resumes_with_range(weights_server, private_cache):
     path = cache.fetch(weights(f"{weights_server.url}/drop/{FILE}"), progress=False)
-    assert cache.file_hashes(path)["sha256"] == SHA256
-    ranges = [header for request_path, header in weights_server.requests if request_path.endswith(FILE)]
+    assert file_hashes(path)["sha256"] == SHA256
+    ranges = [
+        header for request_path, header in weights_server.requests if request_path.endswith(FILE)
+    ]
     size = (WEIGHTS_DIR / FILE).stat().st_size
     assert ranges == [None, f"bytes={size // 2}-"]
 
 
 def test_server_error_is_retried(weights_server):
     path = cache.fetch(weights(f"{weights_server.url}/flaky/{FILE}"), progress=False)
-    assert cache.file_hashes(path)["sha256"] == SHA256
+    assert file_hashes(path)["sha256"] == SHA256
     assert len(weights_server.requests) == 2
 
 
@@ -135,7 +142,7 @@ def test_corrupt_cache_hit_is_refused_then_redownloaded(weights_server, private_
     path.write_bytes(path.read_bytes()[:-10])
     with pytest.raises(zoo.WeightsHashError, match="moved to"):
         cache.fetch(good)
-    assert cache.file_hashes(cache.fetch(good, progress=False))["sha256"] == SHA256
+    assert file_hashes(cache.fetch(good, progress=False))["sha256"] == SHA256
 
 
 def test_concurrent_processes_end_with_one_good_file(weights_server, private_cache):
@@ -145,22 +152,33 @@ def test_concurrent_processes_end_with_one_good_file(weights_server, private_cac
         "print(cache.fetch(w, progress=False))\n"
     )
     env = {**os.environ, "KERAS_HOME": str(private_cache.parent)}
-    workers = [subprocess.Popen([sys.executable, "-c", code, f"{weights_server.url}/drop/{FILE}"],
-                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True) for _ in range(4)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, f"{weights_server.url}/drop/{FILE}"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     outputs = [worker.communicate(timeout=120) for worker in workers]
     assert [worker.returncode for worker in workers] == [0] * 4, outputs
     assert {out.strip() for out, _ in outputs} == {str(private_cache / FILE)}
-    assert cache.file_hashes(private_cache / FILE)["sha256"] == SHA256
-    leftovers = [p.name for p in private_cache.iterdir()
-                 if p.name.endswith((".part", ".tmp")) or ".bad-" in p.name]
+    assert file_hashes(private_cache / FILE)["sha256"] == SHA256
+    leftovers = [
+        p.name
+        for p in private_cache.iterdir()
+        if p.name.endswith((".part", ".tmp")) or ".bad-" in p.name
+    ]
     assert leftovers == []
 
 
 def test_mirror_replaces_the_origin(weights_server, monkeypatch):
     monkeypatch.setenv("ZOO_WEIGHTS_MIRROR", f"{weights_server.url}/good/")
     path = cache.fetch(zoo.get_spec("mobilenet_v1_0.25_128").weights, progress=False)
-    assert cache.file_hashes(path)["sha256"] == SHA256
+    assert file_hashes(path)["sha256"] == SHA256
     assert weights_server.requests == [(f"/good/{FILE}", None)]
 
 

@@ -1,5 +1,6 @@
 """Feature stages and `zoo features`: stage shapes, class-folder labels, HDF5 layout, bad files,
 resuming after a kill."""
+
 from __future__ import annotations
 
 import os
@@ -14,7 +15,7 @@ import pytest
 from PIL import Image
 
 import zoo
-from zoo.features import stage_names
+from zoo.models import stage_names
 
 from conftest import ROOT, SAMPLES, SHARED, assert_clean_error, run_zoo
 
@@ -56,7 +57,8 @@ def class_folder(tmp_path):
         (root / f"class_{digit}").mkdir(parents=True)
         for copy in range(3):
             Image.open(SAMPLES / f"digit_{digit}.png").rotate(copy * 5, fillcolor="white").save(
-                root / f"class_{digit}" / f"{copy}.png")
+                root / f"class_{digit}" / f"{copy}.png"
+            )
     (root / "class_7" / "broken.png").write_text("not a png")
     return root
 
@@ -73,16 +75,18 @@ def test_extract_to_memory_with_labels_and_errors(class_folder):
 
 def test_h5_layout_and_resume(class_folder, tmp_path):
     out = tmp_path / "feats.h5"
-    first = zoo.extract_features("mnist_convnet", sorted(class_folder.rglob("0.png")), out=out,
-                                 dtype="float16")
+    first = zoo.extract_features(
+        "mnist_convnet", sorted(class_folder.rglob("0.png")), out=out, dtype="float16"
+    )
     assert len(first.paths) == 2
     with h5py.File(out) as handle:
         assert handle["features"].dtype == np.float16
         assert handle.attrs["model"] == "mnist_convnet" and handle.attrs["stage"] == "pooled"
         assert handle.attrs["weights_sha256"] == zoo.get_spec("mnist_convnet").weights.sha256
         assert {"preprocessing", "runtime", "zoo_version", "date"} <= set(handle.attrs)
-    again = zoo.extract_features("mnist_convnet", sorted(class_folder.rglob("*.png")), out=out,
-                                 dtype="float16")
+    again = zoo.extract_features(
+        "mnist_convnet", sorted(class_folder.rglob("*.png")), out=out, dtype="float16"
+    )
     assert len(again.paths) == 6 and len(set(again.paths)) == 6
     assert [os.path.basename(p) for p, _ in again.errors] == ["broken.png"]
     with pytest.raises(zoo.InputError, match="holds features of model 'mnist_convnet'"):
@@ -96,8 +100,20 @@ def test_kill_loses_at_most_the_batch_in_flight(tmp_path):
     for index in range(400):
         source.rotate(index % 30, fillcolor="white").save(folder / f"{index:04d}.png")
     out = tmp_path / "feats.h5"
-    command = [sys.executable, "-m", "zoo", "features", str(folder), "--model", "mnist_rnn",
-               "--out", str(out), "--batch-size", "8", "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "zoo",
+        "features",
+        str(folder),
+        "--model",
+        "mnist_rnn",
+        "--out",
+        str(out),
+        "--batch-size",
+        "8",
+        "--quiet",
+    ]
     worker = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     rows = 0
@@ -113,8 +129,9 @@ def test_kill_loses_at_most_the_batch_in_flight(tmp_path):
     with h5py.File(out, "r", libver="latest", swmr=True) as handle:  # readable after the kill
         kept = handle["features"].shape[0]
         assert handle["paths"].shape[0] == kept and kept >= 40
-    result = run_zoo("features", folder, "--model", "mnist_rnn", "--out", out, "--quiet",
-                     check=True)
+    result = run_zoo(
+        "features", folder, "--model", "mnist_rnn", "--out", out, "--quiet", check=True
+    )
     assert "400 images" in result.stdout
     with h5py.File(out, "r") as handle:
         paths = [p.decode() for p in handle["paths"][:]]
@@ -124,15 +141,45 @@ def test_kill_loses_at_most_the_batch_in_flight(tmp_path):
 
 def test_cli_features_on_real_photos(tmp_path):
     out = tmp_path / "photos.npy"
-    result = run_zoo("features", SHARED / "data" / "photos", "--model", "mobilenet_v1_0.25_128",
-                     "--weights", SHARED / "weights" / "imagenet" / "mobilenet_2_5_128_tf_no_top.h5",
-                     "--out", out, check=True)
+    result = run_zoo(
+        "features",
+        SHARED / "data" / "photos",
+        "--model",
+        "mobilenet_v1_0.25_128",
+        "--weights",
+        SHARED / "weights" / "imagenet" / "mobilenet_2_5_128_tf_no_top.h5",
+        "--out",
+        out,
+        check=True,
+    )
     assert "2 images -> pooled features (256)" in result.stdout
     assert np.load(out).shape == (2, 256)
-    assert_clean_error(run_zoo("features", tmp_path / "nothing", "--model", "mnist_convnet"),
-                       "no such file or folder")
+    assert_clean_error(
+        run_zoo("features", tmp_path / "nothing", "--model", "mnist_convnet"),
+        "no such file or folder",
+    )
     (tmp_path / "empty").mkdir()
-    assert_clean_error(run_zoo("features", tmp_path / "empty", "--model", "mnist_convnet"),
-                       "No image files")
-    assert_clean_error(run_zoo("features", SAMPLES, "--model", "mnist_convnet", "--stage",
-                               "stage7"), "no feature stage")
+    assert_clean_error(
+        run_zoo("features", tmp_path / "empty", "--model", "mnist_convnet"), "No image files"
+    )
+    assert_clean_error(
+        run_zoo("features", SAMPLES, "--model", "mnist_convnet", "--stage", "stage7"),
+        "no feature stage",
+    )
+
+
+def test_stages_at_a_small_input_are_found_by_stride():
+    """At 75 px Inception's unpadded convolutions trim every map (stride 16 is 3x3, not 5x5):
+    stages come from the layers' strides, not from rounding output sizes."""
+    model = zoo.load(
+        "inception_v3",
+        weights=None,
+        input_shape=(75, 75, 3),
+        features=["stage4", "stage5", "pooled"],
+    )
+    shapes = {name: tuple(output.shape) for name, output in model.output.items()}
+    assert shapes == {
+        "stage4": (None, 3, 3, 192),
+        "stage5": (None, 1, 1, 2048),
+        "pooled": (None, 2048),
+    }

@@ -1,5 +1,6 @@
 """Robust decoding for ImageNet models: every Pillow mode, EXIF orientation, animated GIFs,
 the decompression-bomb limit, truncated and non-image files reported per file."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -63,8 +64,10 @@ def test_decompression_bomb_limit_is_kept(tmp_path, monkeypatch):
 def test_crop_center_keeps_the_middle():
     image = Image.new("RGB", (200, 100), "black")
     image.paste((255, 255, 255), (75, 25, 125, 75))  # a white square in the middle
-    assert resize_for_model(image, 50, 50, crop_fraction=1.0).mean() > resize_for_model(
-        image, 50, 50).mean()
+    assert (
+        resize_for_model(image, 50, 50, crop_fraction=1.0).mean()
+        > resize_for_model(image, 50, 50).mean()
+    )
     with pytest.raises(zoo.InputError, match="crop fraction"):
         resize_for_model(image, 50, 50, crop_fraction=1.5)
 
@@ -74,8 +77,13 @@ def test_truncated_and_fake_files_are_reported_and_the_rest_predicted(tmp_path):
     truncated.write_bytes(ELEPHANT.read_bytes()[:5000])
     fake = tmp_path / "notes.jpg"
     fake.write_text("not a jpeg")
-    results = predict_files("mobilenet_v1_0.25_128", [truncated, ELEPHANT, fake, ELEPHANT],
-                            weights=None, top=2, batch_size=2)
+    results = predict_files(
+        "mobilenet_v1_0.25_128",
+        [truncated, ELEPHANT, fake, ELEPHANT],
+        weights=None,
+        top=2,
+        batch_size=2,
+    )
     assert "error" in results[0] and "truncated.jpg" in results[0]["error"]
     assert "not an image" in results[2]["error"]
     assert results[1]["top"] == results[3]["top"]

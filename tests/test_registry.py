@@ -1,7 +1,9 @@
 """The registry and every spec in it: schema, parameter counts, lookups, no TensorFlow import."""
+
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import subprocess
 import sys
@@ -15,14 +17,20 @@ from zoo.spec import PREPROCESSING_MODES, validate_spec
 from conftest import ROOT, run_zoo
 
 ALL = zoo.list_models()
-#: ImageNet specs are built (and their parameters counted) in test_imagenet_specs.py.
-CLASSIC = [name for name in ALL if zoo.get_spec(name).family == "classic"]
 
 
 def test_registry_has_every_classic_model():
     assert set(ALL) >= {
-        "mcculloch_pitts", "perceptron", "backprop_2_2_2", "softmax_regression", "mlp_625",
-        "modern_mlp", "mnist_convnet", "prewitt", "mnist_autoencoder", "mnist_rnn",
+        "mcculloch_pitts",
+        "perceptron",
+        "backprop_2_2_2",
+        "softmax_regression",
+        "mlp_625",
+        "modern_mlp",
+        "mnist_convnet",
+        "prewitt",
+        "mnist_autoencoder",
+        "mnist_rnn",
     }
 
 
@@ -34,18 +42,27 @@ def test_spec_is_valid(name):
     json.dumps(spec.describe())  # JSON-ready
 
 
-@pytest.mark.parametrize("name", CLASSIC)
-def test_param_count_matches_built_model(name):
-    from zoo.models import build
-
-    assert build(zoo.get_spec(name)).count_params() == zoo.get_spec(name).params
+def test_each_spec_names_its_family_module():
+    """``family`` is the applications module that defines the spec: one meaning for all."""
+    for module in registry.FAMILY_MODULES:
+        for spec in importlib.import_module(f"applications.{module}").SPECS:
+            assert spec.family == module, spec.name
+            assert (spec.keras_function is None) == (module == "classic"), spec.name
+    assert zoo.get_spec("resnet50_v2").keras_function == "ResNet50V2"
+    assert zoo.get_spec("inception_resnet_v2").family == "inception"
 
 
 def test_filters_and_wildcards():
     mnist = zoo.list_models(dataset="mnist")
     assert mnist == sorted(mnist)
-    assert set(mnist) == {"softmax_regression", "mlp_625", "modern_mlp", "mnist_convnet",
-                          "mnist_autoencoder", "mnist_rnn"}
+    assert set(mnist) == {
+        "softmax_regression",
+        "mlp_625",
+        "modern_mlp",
+        "mnist_convnet",
+        "mnist_autoencoder",
+        "mnist_rnn",
+    }
     assert zoo.list_models("mnist_*") == ["mnist_autoencoder", "mnist_convnet", "mnist_rnn"]
     assert zoo.list_models("*mlp*", pretrained=True) == ["mlp_625", "modern_mlp"]
     assert zoo.list_models(pretrained=False) == []
@@ -53,7 +70,9 @@ def test_filters_and_wildcards():
 
 
 def test_unknown_name_suggests_closest():
-    with pytest.raises(ValueError, match=r"Unknown model 'mnist_cnn'\. Did you mean 'mnist_convnet'\?"):
+    with pytest.raises(
+        ValueError, match=r"Unknown model 'mnist_cnn'\. Did you mean 'mnist_convnet'\?"
+    ):
         zoo.get_spec("mnist_cnn")
     with pytest.raises(zoo.UnknownModelError, match="Did you mean 'perceptron'"):
         zoo.get_spec("perceptrn")
@@ -73,23 +92,30 @@ def test_invalid_spec_raises():
         registry.build_registry([[bad]])
 
 
-@pytest.mark.parametrize("code", [
-    "import zoo",
-    "import zoo; zoo.list_models(); zoo.get_spec('mnist_convnet').describe()",
-    "from zoo.cli import main; main(['list'])",
-    "from zoo.cli import main; main(['list', '--json'])",
-    "from zoo.cli import main; main(['info', 'mnist_convnet'])",
-    "from zoo.cli import main; main(['verify'])",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import zoo",
+        "import zoo; zoo.list_models(); zoo.get_spec('mnist_convnet').describe()",
+        "from zoo.cli import main; main(['list'])",
+        "from zoo.cli import main; main(['list', '--json'])",
+        "from zoo.cli import main; main(['info', 'mnist_convnet'])",
+        "from zoo.cli import main; main(['verify'])",
+    ],
+)
 def test_light_paths_never_import_tensorflow(code):
-    probe = (f"{code}\nimport sys\nheavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]"
-             "\nassert not heavy, heavy")
+    probe = (
+        f"{code}\nimport sys\nheavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]"
+        "\nassert not heavy, heavy"
+    )
     subprocess.run([sys.executable, "-c", probe], check=True, cwd=ROOT, capture_output=True)
 
 
 def test_help_never_imports_tensorflow():
-    probe = ("import sys\nfrom zoo.cli import main\ntry:\n    main(['--help'])\n"
-             "except SystemExit:\n    pass\nassert 'tensorflow' not in sys.modules")
+    probe = (
+        "import sys\nfrom zoo.cli import main\ntry:\n    main(['--help'])\n"
+        "except SystemExit:\n    pass\nassert 'tensorflow' not in sys.modules"
+    )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "predict" in result.stdout and "classics" in result.stdout

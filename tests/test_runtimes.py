@@ -1,16 +1,19 @@
 """ONNX Runtime and LiteRT: exports checked against TensorFlow, cached, picked by `auto`, and a
 warm prediction that never imports TensorFlow."""
+
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import zoo
-from zoo import runtimes
+from zoo import engines, exporter, runtimes
 from zoo.prediction import predict_files
 
 from conftest import ROOT, SAMPLES, SHARED
@@ -27,18 +30,19 @@ def private_cache(tmp_path, monkeypatch):
 
 
 def test_fast_runtimes_are_installed_for_ci():
-    assert set(runtimes.installed()) == {"tf", "onnx", "litert"}
+    assert set(engines.installed()) == {"tf", "onnx", "litert"}
 
 
 @pytest.mark.parametrize("runtime", ["onnx", "litert"])
 def test_exports_agree_with_tensorflow_and_are_cached(runtime, private_cache):
     reference = predict_files(MODEL, PHOTOS, weights=TOP, top=3, runtime="tf")
     results = predict_files(MODEL, PHOTOS, weights=TOP, top=3, runtime=runtime)
-    for ours, theirs in zip(results, reference):
+    for ours, theirs in zip(results, reference, strict=True):
         assert [e["index"] for e in ours["top"]] == [e["index"] for e in theirs["top"]]
-        np.testing.assert_allclose([e["score"] for e in ours["top"]],
-                                   [e["score"] for e in theirs["top"]], atol=1e-4)
-    artefacts = sorted(private_cache.glob(f"{MODEL}-predictions-*{runtimes.SUFFIX[runtime]}"))
+        np.testing.assert_allclose(
+            [e["score"] for e in ours["top"]], [e["score"] for e in theirs["top"]], atol=1e-4
+        )
+    artefacts = sorted(private_cache.glob(f"{MODEL}-predictions-*{engines.SUFFIX[runtime]}"))
     assert len(artefacts) == 1
     report = json.loads(artefacts[0].with_name(artefacts[0].name + ".json").read_text())
     assert report["top1_agreement"] == 1.0 and report["max_abs_difference"] < 1e-3
@@ -48,8 +52,8 @@ def test_exports_agree_with_tensorflow_and_are_cached(runtime, private_cache):
 
 
 def test_disagreeing_export_is_refused(private_cache, monkeypatch):
-    monkeypatch.setattr(runtimes, "TOLERANCE", -1.0)
-    with pytest.raises(runtimes.ConversionError, match="disagrees with TensorFlow"):
+    monkeypatch.setattr(exporter, "TOLERANCE", -1.0)
+    with pytest.raises(exporter.ConversionError, match="disagrees with TensorFlow"):
         predict_files(MODEL, PHOTOS, weights=TOP, runtime="onnx")
     assert list(private_cache.glob("*.onnx")) == []
 
@@ -62,19 +66,26 @@ def test_warm_predict_never_imports_tensorflow(private_cache):
         f"{str(TOP)!r}, '--runtime', 'litert', '--json'])\n"
         "assert code == 0\nassert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
-                            text=True, env={**__import__("os").environ})
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, env={**os.environ}
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[0]["top"][0]["label"] in ("African_elephant", "tusker")
 
 
 def test_auto_measures_once_and_remembers(private_cache):
-    runner = runtimes.get_runner(zoo.get_spec("mnist_convnet"), runtime="auto",
-                                 model_factory=lambda: zoo.load("mnist_convnet"))
+    runner = runtimes.get_runner(
+        zoo.get_spec("mnist_convnet"),
+        runtime="auto",
+        model_factory=lambda: zoo.load("mnist_convnet"),
+    )
     choices = json.loads((private_cache / "choices.json").read_text())
-    assert list(choices.values()) == [runner.name] and runner.name in runtimes.installed()
-    again = runtimes.get_runner(zoo.get_spec("mnist_convnet"), runtime="auto",
-                                model_factory=lambda: zoo.load("mnist_convnet"))
+    assert list(choices.values()) == [runner.name] and runner.name in engines.installed()
+    again = runtimes.get_runner(
+        zoo.get_spec("mnist_convnet"),
+        runtime="auto",
+        model_factory=lambda: zoo.load("mnist_convnet"),
+    )
     assert again.name == runner.name
     assert json.loads((private_cache / "choices.json").read_text()) == choices
 
@@ -110,8 +121,9 @@ def test_micro_batch_size_follows_the_input_size():
 @pytest.mark.parametrize("runtime", ["onnx", "litert"])
 def test_engines_give_the_same_rows_in_micro_batches(runtime):
     spec = zoo.get_spec(MODEL)
-    runner = runtimes.get_runner(spec, runtime=runtime, weights=TOP,
-                                 model_factory=lambda: zoo.load(MODEL, weights=TOP))
+    runner = runtimes.get_runner(
+        spec, runtime=runtime, weights=TOP, model_factory=lambda: zoo.load(MODEL, weights=TOP)
+    )
     assert runner.micro_batch == 12  # 4 * 224**2 // 128**2
     batch = np.random.default_rng(0).uniform(0, 255, (30, 128, 128, 3)).astype(np.float32)
     micro = runner.run(batch)  # calls of 12, 12, 6: LiteRT resizes its input twice
@@ -121,14 +133,18 @@ def test_engines_give_the_same_rows_in_micro_batches(runtime):
 
 
 def _tf_runner(name, weights="default"):
-    return runtimes.get_runner(zoo.get_spec(name), runtime="tf", weights=weights,
-                               model_factory=lambda: zoo.load(name, weights=weights))
+    return runtimes.get_runner(
+        zoo.get_spec(name),
+        runtime="tf",
+        weights=weights,
+        model_factory=lambda: zoo.load(name, weights=weights),
+    )
 
 
 def test_tf_runtime_on_a_gpu_runs_mixed_precision_with_xla(monkeypatch):
     import keras
 
-    images = np.stack([zoo.prediction.prepare_file(zoo.get_spec(MODEL), path) for path in PHOTOS])
+    images = np.stack([zoo.inputs.prepare_file(zoo.get_spec(MODEL), path) for path in PHOTOS])
     monkeypatch.setattr(runtimes, "gpu_available", lambda: False)
     cpu = _tf_runner(MODEL, TOP)
     assert (cpu.precision, cpu.xla, cpu.description) == ("float32", False, "tf")
@@ -152,20 +168,30 @@ def test_mixed_precision_only_where_the_spec_allows_it(monkeypatch):
     assert _tf_runner(MODEL, TOP).precision == "float32"
     monkeypatch.setenv("ZOO_PRECISION", "half")
     for runtime in ("tf", "litert"):
-        with pytest.raises(zoo.InputError, match="ZOO_PRECISION must be one of auto, float32; "
-                                                 "received 'half'"):
+        with pytest.raises(
+            zoo.InputError, match="ZOO_PRECISION must be one of auto, float32; received 'half'"
+        ):
             runtimes.get_runner(zoo.get_spec(MODEL), runtime=runtime, weights=TOP)
 
 
 def test_gpu_check_script_runs_here_in_quick_mode():
-    result = subprocess.run([sys.executable, "scripts/gpu_check.py", "--quick"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "scripts/gpu_check.py", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "no GPU: the figures below are CPU figures" in lines
     rows = [line.split("|")[1:-1] for line in lines if line.startswith("| mobilenet")]
     assert [(r[1].strip(), r[2].strip()) for r in rows] == [
-        ("float32", "no"), ("float32", "yes"), ("mixed_float16", "no"), ("mixed_float16", "yes")]
+        ("float32", "no"),
+        ("float32", "yes"),
+        ("mixed_float16", "no"),
+        ("mixed_float16", "yes"),
+    ]
     assert all(float(r[3]) > 0 for r in rows)
     assert any(line.startswith("| ZOO_PRECISION=auto: tf |") for line in lines)
 
@@ -173,3 +199,68 @@ def test_gpu_check_script_runs_here_in_quick_mode():
 def test_unknown_runtime_is_a_clear_error():
     with pytest.raises(zoo.InputError, match="Unknown runtime 'tpu'"):
         runtimes.get_runner(zoo.get_spec("mnist_convnet"), runtime="tpu")
+
+
+def _run_parallel(code: str, count: int, env: dict) -> list[subprocess.CompletedProcess]:
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code.format(index=index)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for index in range(count)
+    ]
+    results = []
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=600)
+        results.append(
+            subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+        )
+    return results
+
+
+def test_four_processes_exporting_the_same_artefact_make_one_good_file(tmp_path, private_cache):
+    code = (
+        "import numpy as np, zoo\n"
+        "from zoo import exporter, runtimes\n"
+        "exports = []\n"
+        "original = exporter.export_checked\n"
+        "exporter.export_checked = lambda *a, **k: exports.append(1) or original(*a, **k)\n"
+        "runner = runtimes.get_runner(zoo.get_spec('softmax_regression'), runtime='onnx',\n"
+        "    model_factory=lambda: zoo.load('softmax_regression'))\n"
+        "digits = np.arange(2 * 784, dtype=np.float32).reshape(2, 28, 28, 1) % 256\n"
+        "print(len(exports), np.round(runner.run(digits), 6).tolist())\n"
+    )
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras"), "ZOO_TF_LOGS": ""}
+    results = _run_parallel(code, 4, env)
+    assert all(r.returncode == 0 for r in results), [r.stderr[-2000:] for r in results]
+    exported = [int(r.stdout.split(" ", 1)[0]) for r in results]
+    outputs = {r.stdout.split(" ", 1)[1] for r in results}
+    assert sorted(exported) == [0, 0, 0, 1]  # one exported, three waited and reused its file
+    assert len(outputs) == 1
+    files = sorted(p.name for p in private_cache.iterdir())
+    assert not [
+        name for name in files if ".onnx." in name and not name.endswith((".json", ".lock"))
+    ], files
+    onnx = list(private_cache.glob("*.onnx"))
+    assert (
+        len(onnx) == 1
+        and json.loads(Path(str(onnx[0]) + ".json").read_text())["top1_agreement"] == 1.0
+    )
+
+
+def test_concurrent_choices_are_all_kept(tmp_path, private_cache):
+    code = (
+        "from zoo import runtimes\n"
+        "for n in range(40):\n"
+        "    runtimes.remember_choice('process {index} key %d' % n, 'onnx')\n"
+    )
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras")}
+    results = _run_parallel(code, 4, env)
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+    choices = json.loads((private_cache / "choices.json").read_text())
+    assert len(choices) == 160 and set(choices.values()) == {"onnx"}
+    assert not list(private_cache.glob("choices.json.*.tmp"))

@@ -1,4 +1,5 @@
 """`zoo classics train`: deterministic, writes weights and results; full retraining is slow."""
+
 from __future__ import annotations
 
 import json
@@ -13,18 +14,49 @@ from conftest import MNIST_PATH, assert_clean_error, run_zoo
 def test_training_is_deterministic(tmp_path):
     from zoo.classics.train import train
 
-    runs = [train(["softmax_regression"], out_dir=tmp_path / str(i), data_path=MNIST_PATH,
-                  epochs=1, limit=3000, verbose=0, log=lambda _: None) for i in range(2)]
+    runs = [
+        train(
+            ["softmax_regression"],
+            out_dir=tmp_path / str(i),
+            data_path=MNIST_PATH,
+            epochs=1,
+            limit=3000,
+            verbose=0,
+            log=lambda _: None,
+        )
+        for i in range(2)
+    ]
     assert runs[0]["softmax_regression"]["sha256"] == runs[1]["softmax_regression"]["sha256"]
-    other_seed = train(["softmax_regression"], out_dir=tmp_path / "seed1", data_path=MNIST_PATH,
-                       seed=1, epochs=1, limit=3000, verbose=0, log=lambda _: None)
+    other_seed = train(
+        ["softmax_regression"],
+        out_dir=tmp_path / "seed1",
+        data_path=MNIST_PATH,
+        seed=1,
+        epochs=1,
+        limit=3000,
+        verbose=0,
+        log=lambda _: None,
+    )
     assert other_seed["softmax_regression"]["sha256"] != runs[0]["softmax_regression"]["sha256"]
 
 
 def test_cli_train_writes_loadable_weights_and_results(tmp_path):
     out = tmp_path / "out"
-    run_zoo("classics", "train", "perceptron", "mnist_rnn", "--data", MNIST_PATH, "--out", out,
-            "--epochs", "1", "--limit", "512", check=True)
+    run_zoo(
+        "classics",
+        "train",
+        "perceptron",
+        "mnist_rnn",
+        "--data",
+        MNIST_PATH,
+        "--out",
+        out,
+        "--epochs",
+        "1",
+        "--limit",
+        "512",
+        check=True,
+    )
     results = json.loads((out / "results.json").read_text())
     assert set(results) == {"perceptron", "mnist_rnn"}
     assert results["perceptron"]["accuracy"] == 100.0
@@ -34,15 +66,36 @@ def test_cli_train_writes_loadable_weights_and_results(tmp_path):
 
 
 def test_cli_train_errors(tmp_path):
-    assert_clean_error(run_zoo("classics", "train", "prewitt", "--out", tmp_path),
-                       "not trained", "trainable:")
-    assert_clean_error(run_zoo("classics", "train", "softmax_regression", "--out", tmp_path,
-                               env={"KERAS_HOME": str(tmp_path)}), "--data", "mnist.npz")
+    assert_clean_error(
+        run_zoo("classics", "train", "prewitt", "--out", tmp_path), "not trained", "trainable:"
+    )
+    assert_clean_error(
+        run_zoo(
+            "classics",
+            "train",
+            "softmax_regression",
+            "--out",
+            tmp_path,
+            env={"KERAS_HOME": str(tmp_path)},
+        ),
+        "--data",
+        "mnist.npz",
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["perceptron", "softmax_regression", "mlp_625", "modern_mlp",
-                                  "mnist_autoencoder", "mnist_rnn", "mnist_convnet"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "perceptron",
+        "softmax_regression",
+        "mlp_625",
+        "modern_mlp",
+        "mnist_autoencoder",
+        "mnist_rnn",
+        "mnist_convnet",
+    ],
+)
 def test_retraining_reproduces_the_shipped_weights(name, tmp_path):
     from zoo.classics.train import train
 

@@ -10,6 +10,7 @@ Paths: ``/MODE/FILE`` where FILE is in the served folder and MODE is one of
     404 / 500  that HTTP status, always
 Every request is recorded as (path, Range header) in ``server.requests``.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,15 +1,24 @@
 """keras-zoo: one registry and one interface for classic and pretrained Keras models.
 
-``import zoo`` never imports TensorFlow; it is imported on first use of a model.
+``import zoo`` never imports TensorFlow: ``load``, ``predict``, ``extract_features`` and
+``verify`` are the functions of their modules, imported on first use (PEP 562), so
+``help(zoo.load)`` and ``inspect.signature(zoo.load)`` show their real parameters. zoo's own
+Keras objects are registered as soon as Keras is imported, by zoo or by anyone else, so a
+``.keras`` file saved from a zoo model loads with ``keras.saving.load_model`` after ``import zoo``.
 
 Example:
     >>> import zoo
     >>> zoo.list_models(dataset="mnist")
-    ['mlp_625', 'mnist_autoencoder', 'mnist_convnet', 'mnist_rnn', 'modern_mlp', 'softmax_regression']
+    ['mlp_625', 'mnist_autoencoder', 'mnist_convnet', 'mnist_rnn', 'modern_mlp',
+     'softmax_regression']
     >>> model = zoo.load("mnist_convnet")
     >>> zoo.predict(model, ["digit.png"]).argmax(axis=1)
 """
+
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from zoo.errors import (
     DataError,
@@ -19,10 +28,24 @@ from zoo.errors import (
     WeightsHashError,
     ZooError,
 )
+from zoo.registration import register_keras_objects
 from zoo.registry import get_spec, list_models
 from zoo.spec import ModelSpec, WeightsSpec
+from zoo.version import __version__
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from zoo.features import extract_features as extract_features
+    from zoo.models import load as load
+    from zoo.prediction import predict as predict
+    from zoo.verification import verify as verify
+
+#: Public functions imported on first use: name -> the module that defines it.
+LAZY_FUNCTIONS = {
+    "load": "zoo.models",
+    "predict": "zoo.prediction",
+    "extract_features": "zoo.features",
+    "verify": "zoo.verification",
+}
 
 __all__ = [
     "DataError",
@@ -34,40 +57,23 @@ __all__ = [
     "WeightsSpec",
     "ZooError",
     "__version__",
-    "extract_features",
     "get_spec",
     "list_models",
-    "load",
-    "predict",
-    "verify",
+    *LAZY_FUNCTIONS,
 ]
 
 
-def load(name, weights="default", **options):
-    """Build a registered model and load its weights; see :func:`zoo.models.load`."""
-    from zoo.models import load as _load
-
-    return _load(name, weights=weights, **options)
+register_keras_objects()  # now if Keras is imported, else the moment it is (never imports it)
 
 
-def extract_features(model_or_name, src, **options):
-    """Features of every image under ``src``; see :func:`zoo.features.extract_features`."""
-    from zoo.features import extract_features as _extract
-
-    return _extract(model_or_name, src, **options)
-
-
-def predict(model_or_name, images, *, weights="default", batch_size=32):
-    """Class probabilities for an array of images or a list of image files; see
-    :func:`zoo.prediction.predict`."""
-    from zoo.prediction import predict as _predict
-
-    return _predict(model_or_name, images, weights=weights, batch_size=batch_size)
+def __getattr__(name: str) -> Any:
+    """``zoo.load`` and the other public functions, imported from their module on first use."""
+    if name in LAZY_FUNCTIONS:
+        function = getattr(importlib.import_module(LAZY_FUNCTIONS[name]), name)
+        globals()[name] = function  # later lookups skip this hook
+        return function
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
 
 
-def verify(names=None):
-    """Check the sha256 of the shipped weights of ``names`` (default: all); see
-    :func:`zoo.verification.verify`."""
-    from zoo.verification import verify as _verify
-
-    return _verify(names)
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(LAZY_FUNCTIONS))

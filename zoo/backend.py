@@ -5,6 +5,7 @@ a GPU) straight to the process' stderr, before its log level is read. ``quiet_te
 imports it with file descriptor 2 pointed at /dev/null, so the CLI prints only what it means
 to. Set ``ZOO_TF_LOGS=1`` to see TensorFlow's own messages.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -61,4 +62,43 @@ def quiet_tensorflow() -> None:
 
             tf.config.list_physical_devices()
             import keras  # noqa: F401
+    import zoo.layers  # noqa: F401  (registers zoo's custom objects, so .keras files load)
+
     _imported = True
+
+
+# -- GPU and precision policy -----------------------------------------------------------------
+
+#: Values of ``$ZOO_PRECISION``.
+PRECISIONS = ("auto", "float32")
+
+
+def gpu_available() -> bool:
+    """True when TensorFlow sees a GPU (imports TensorFlow)."""
+    quiet_tensorflow()
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def precision_setting() -> str:
+    """``$ZOO_PRECISION``: ``auto`` (the default) or ``float32``.
+
+    Raises:
+        InputError: any other value, naming the valid ones.
+    """
+    from zoo.errors import InputError
+
+    choice = os.environ.get("ZOO_PRECISION") or "auto"
+    if choice not in PRECISIONS:
+        raise InputError(
+            f"ZOO_PRECISION must be one of {', '.join(PRECISIONS)}; received {choice!r}"
+        )
+    return choice
+
+
+def tf_dtype_policy(mixed_precision_allowed: bool, on_gpu: bool) -> str:
+    """``mixed_float16`` on a GPU for a model that allows it (``ModelSpec.mixed_precision``),
+    unless ``$ZOO_PRECISION`` is ``float32``; else ``float32``."""
+    allowed = on_gpu and mixed_precision_allowed and precision_setting() == "auto"
+    return "mixed_float16" if allowed else "float32"

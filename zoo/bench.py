@@ -2,13 +2,14 @@
 
 In one run, on the same folder of JPEGs: the naive tutorial loop (``load_img`` -> ``predict``
 one file at a time), ``zoo features`` end to end on each installed runtime, each engine's pure
-compute at batch 32 (one call of 32, and zoo's micro-batches of it), and the wall time of a cold and a warm single-image ``zoo predict`` in a
-fresh process. Prints a markdown table of images/s with ratios to the naive loop and to the
-fastest pure compute.
+compute at batch 32 (one call of 32, and zoo's micro-batches of it), and the wall time of a
+cold and a warm single-image ``zoo predict`` in a fresh process. Prints a markdown table of
+images/s with ratios to the naive loop and to the fastest pure compute.
 
 Example:
     $ zoo bench --model mobilenet_v2_1.0_224 --weights none --images 512
 """
+
 from __future__ import annotations
 
 import os
@@ -37,7 +38,7 @@ def make_jpegs(folder: Path, count: int, seed: int = 0) -> list[Path]:
         a, b, c = rng.uniform(0.5, 6, 3)
         pixels = np.stack([np.sin(a * xs + c), np.cos(b * ys), np.sin(a * ys + b * xs)], -1)
         pixels = ((pixels + 1) * 127.5).astype(np.uint8)
-        pixels[rng.integers(0, 400):, rng.integers(0, 560):][:80, :80] = rng.integers(0, 255, 3)
+        pixels[rng.integers(0, 400) :, rng.integers(0, 560) :][:80, :80] = rng.integers(0, 255, 3)
         path = folder / f"{index:05d}.jpg"
         Image.fromarray(pixels).save(path, quality=90)
         paths.append(path)
@@ -63,13 +64,18 @@ def naive_loop(spec, paths: list[Path]) -> float:
 
 def pooled_runner(spec, runtime: str, weights: Any):
     """The runner of ``spec``'s ``pooled`` features on ``runtime`` (what ``zoo features`` uses)."""
-    from zoo.features import feature_model
-    from zoo.models import load
+    from zoo.models import feature_model, load
     from zoo.runtimes import get_runner
 
-    return get_runner(spec, output="pooled", runtime=runtime, weights=weights,
-                      model_factory=lambda: feature_model(
-                          load(spec, weights=weights, include_top=False), spec, ["pooled"]))
+    return get_runner(
+        spec,
+        output="pooled",
+        runtime=runtime,
+        weights=weights,
+        model_factory=lambda: feature_model(
+            load(spec, weights=weights, include_top=False), spec, ["pooled"]
+        ),
+    )
 
 
 def pure_compute(spec, runner, batch_size: int = 32, repeats: int = 5) -> float:
@@ -89,24 +95,49 @@ def end_to_end(spec, folder: Path, runtime: str, weights: Any, batch_size: int) 
 
     count = len(list(folder.glob("*.jpg")))
     started = time.perf_counter()
-    extract_features(spec.name, folder, stage="pooled", weights=weights, runtime=runtime,
-                     batch_size=batch_size, progress=False)
+    extract_features(
+        spec.name,
+        folder,
+        stage="pooled",
+        weights=weights,
+        runtime=runtime,
+        batch_size=batch_size,
+        progress=False,
+    )
     return count / (time.perf_counter() - started)
 
 
 def predict_wall(spec, image: Path, runtime: str, weights: str) -> float:
     """Wall seconds of one ``zoo predict`` in a fresh process."""
-    command = [sys.executable, "-m", "zoo", "predict", str(image), "--model", spec.name,
-               "--weights", weights, "--runtime", runtime, "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "zoo",
+        "predict",
+        str(image),
+        "--model",
+        spec.name,
+        "--weights",
+        weights,
+        "--runtime",
+        runtime,
+        "--json",
+    ]
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
     return time.perf_counter() - started
 
 
-def run(model: str = "mobilenet_v2_1.0_224", images: int = 512, weights: str = "none",
-        naive_images: int = 64, batch_size: int = 32, folder: Path | None = None) -> str:
+def run(
+    model: str = "mobilenet_v2_1.0_224",
+    images: int = 512,
+    weights: str = "none",
+    naive_images: int = 64,
+    batch_size: int = 32,
+    folder: Path | None = None,
+) -> str:
     """Run the benchmark and return its markdown report."""
-    from zoo.runtimes import installed
+    from zoo.engines import installed
 
     spec = registry.get_spec(model)
     weights_arg = None if weights == "none" else weights
@@ -118,20 +149,29 @@ def run(model: str = "mobilenet_v2_1.0_224", images: int = 512, weights: str = "
     paths = sorted(folder.glob("*.jpg"))
     try:
         rows: list[tuple[str, float]] = []
-        rows.append((f"naive loop (load_img + predict per file, {min(naive_images, len(paths))} files)",
-                     naive_loop(spec, paths[:naive_images])))
+        rows.append(
+            (
+                f"naive loop (load_img + predict per file, {min(naive_images, len(paths))} files)",
+                naive_loop(spec, paths[:naive_images]),
+            )
+        )
         compute: dict[str, float] = {}
         for runtime in installed():
             runner = pooled_runner(spec, runtime, weights_arg)
             micro = runner.micro_batch
             if micro and micro < batch_size:
-                compute[f"{runtime}, batch {batch_size} in micro-batches of {micro}"] = \
+                compute[f"{runtime}, batch {batch_size} in micro-batches of {micro}"] = (
                     pure_compute(spec, runner, batch_size)
+                )
                 runner.micro_batch = None
             compute[f"{runtime}, batch {batch_size}"] = pure_compute(spec, runner, batch_size)
             end_to_end(spec, folder, runtime, weights_arg, batch_size)  # warm caches
-            rows.append((f"zoo features, {runtime}, end to end ({len(paths)} files)",
-                         end_to_end(spec, folder, runtime, weights_arg, batch_size)))
+            rows.append(
+                (
+                    f"zoo features, {runtime}, end to end ({len(paths)} files)",
+                    end_to_end(spec, folder, runtime, weights_arg, batch_size),
+                )
+            )
         for name, rate in compute.items():
             rows.append((f"pure compute, {name}", rate))
         cold_home = Path(tempfile.mkdtemp(prefix="zoo-bench-home-"))
@@ -155,25 +195,33 @@ def run(model: str = "mobilenet_v2_1.0_224", images: int = 512, weights: str = "
 SWEEP_BATCHES = (1, 4, 8, 16, 32)
 
 
-def batch_sweep(model: str = "mobilenet_v2_1.0_224", weights: str = "none", runs: int = 3,
-                batches: tuple[int, ...] = SWEEP_BATCHES) -> str:
+def batch_sweep(
+    model: str = "mobilenet_v2_1.0_224",
+    weights: str = "none",
+    runs: int = 3,
+    batches: tuple[int, ...] = SWEEP_BATCHES,
+) -> str:
     """Markdown table: each CPU engine's pure compute (images/s) per batch size of one call,
     as the lowest-highest of ``runs`` runs; the evidence for ``runtimes.MICRO_BATCH_PIXELS``."""
-    from zoo.runtimes import installed
+    from zoo.engines import installed
 
     spec = registry.get_spec(model)
     weights_arg = None if weights == "none" else weights
-    lines = [f"Model `{spec.name}`, {os.cpu_count()} CPU cores, images/s per engine call "
-             f"(lowest-highest of {runs} runs)", "",
-             "| batch per call | " + " | ".join(map(str, batches)) + " |",
-             "|---" * (len(batches) + 1) + "|"]
+    lines = [
+        f"Model `{spec.name}`, {os.cpu_count()} CPU cores, images/s per engine call "
+        f"(lowest-highest of {runs} runs)",
+        "",
+        "| batch per call | " + " | ".join(map(str, batches)) + " |",
+        "|---" * (len(batches) + 1) + "|",
+    ]
     for runtime in (name for name in installed() if name != "tf"):
         runner = pooled_runner(spec, runtime, weights_arg)
         runner.micro_batch = None
         cells = []
         for batch in batches:
-            rates = [pure_compute(spec, runner, batch, repeats=max(5, 96 // batch))
-                     for _ in range(runs)]
+            rates = [
+                pure_compute(spec, runner, batch, repeats=max(5, 96 // batch)) for _ in range(runs)
+            ]
             cells.append(f"{min(rates):.0f}–{max(rates):.0f}")
         lines.append(f"| {runtime} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -5,6 +5,7 @@ Example:
     $ zoo cache pull resnet50 mobilenet_v2_1.0_224 --bundle weights.tar   # on a connected machine
     $ zoo cache import weights.tar                                        # on the offline one
 """
+
 from __future__ import annotations
 
 import io
@@ -12,22 +13,22 @@ import json
 import os
 import tarfile
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from zoo import registry
 from zoo.cache import (
     MANIFEST_NAME,
-    _manifest_entry,
     cache_dir,
     check_file,
     expected_hash,
     fetch,
+    manifest_entry,
     read_manifest,
     record_in_manifest,
 )
 from zoo.errors import WeightsError, WeightsHashError, ZooError
-from zoo.weights import file_hashes
+from zoo.hashing import file_hashes
 from zoo.spec import WeightsSpec
 
 BUNDLE_MANIFEST = "zoo-bundle.json"
@@ -52,8 +53,10 @@ def weights_of(names: Iterable[str], include_no_top: bool = True) -> list[Weight
         candidates = [spec.weights] + ([spec.weights_no_top] if include_no_top else [])
         downloadable = [w for w in candidates if w is not None and w.source == "url"]
         if not downloadable:
-            raise ZooError(f"Model {name!r} has no downloadable weights (its weights are "
-                           f"{spec.weights.source if spec.weights else 'none'})")
+            raise ZooError(
+                f"Model {name!r} has no downloadable weights (its weights are "
+                f"{spec.weights.source if spec.weights else 'none'})"
+            )
         result.extend(w for w in downloadable if w not in result)
     return result
 
@@ -65,8 +68,12 @@ def list_cache() -> list[dict]:
     manifest = read_manifest()
     rows = []
     for path in sorted(folder.glob("*")) if folder.is_dir() else []:
-        if not path.is_file() or path.name.endswith((".lock", ".part", ".tmp")) \
-                or path.name == MANIFEST_NAME or ".bad-" in path.name:
+        if (
+            not path.is_file()
+            or path.name.endswith((".lock", ".part", ".tmp"))
+            or path.name == MANIFEST_NAME
+            or ".bad-" in path.name
+        ):
             continue
         weights, models = known.get(path.name, (None, []))
         if weights is not None and (weights.sha256 or weights.md5):
@@ -75,8 +82,9 @@ def list_cache() -> list[dict]:
             trust = "sha256 recorded at first download"
         else:
             trust = "unknown to zoo"
-        rows.append({"file": path.name, "size": path.stat().st_size, "models": models,
-                     "trust": trust})
+        rows.append(
+            {"file": path.name, "size": path.stat().st_size, "models": models, "trust": trust}
+        )
     return rows
 
 
@@ -87,7 +95,9 @@ def verify_cache() -> list[dict]:
     for row in list_cache():
         weights = known_files().get(row["file"], (None, []))[0]
         if weights is None:
-            rows.append({**row, "status": "skipped", "detail": "not a file of any registered model"})
+            rows.append(
+                {**row, "status": "skipped", "detail": "not a file of any registered model"}
+            )
             continue
         path = cache_dir() / row["file"]
         if expected_hash(weights, manifest) is None:
@@ -101,8 +111,13 @@ def verify_cache() -> list[dict]:
     return rows
 
 
-def pull(names: Iterable[str], bundle: Path | None = None, *, offline: bool | None = None,
-         progress: bool | None = None) -> list[Path]:
+def pull(
+    names: Iterable[str],
+    bundle: Path | None = None,
+    *,
+    offline: bool | None = None,
+    progress: bool | None = None,
+) -> list[Path]:
     """Fetch (and verify) the weights of ``names`` into the cache; optionally write a bundle."""
     paths = [fetch(weights, offline=offline, progress=progress) for weights in weights_of(names)]
     if bundle is not None:
@@ -116,9 +131,11 @@ def write_bundle(paths: list[Path], bundle: Path) -> None:
     manifest = {"files": {}}
     for path in paths:
         weights = known.get(path.name, (None, []))[0]
-        manifest["files"][path.name] = {"sha256": file_hashes(path)["sha256"],
-                                        "url": weights.url if weights else None,
-                                        "size": path.stat().st_size}
+        manifest["files"][path.name] = {
+            "sha256": file_hashes(path)["sha256"],
+            "url": weights.url if weights else None,
+            "size": path.stat().st_size,
+        }
     bundle.parent.mkdir(parents=True, exist_ok=True)
     temp = bundle.with_name(bundle.name + ".tmp")
     with tarfile.open(temp, "w") as tar:
@@ -139,8 +156,10 @@ def _safe_members(tar: tarfile.TarFile, bundle: Path) -> dict[str, tarfile.TarIn
             kind = "a link" if member.issym() or member.islnk() else "not a regular file"
             raise WeightsError(f"Bundle {bundle} refused: member {name!r} is {kind}")
         if name != os.path.basename(name) or name in ("", ".", "..") or name.startswith("/"):
-            raise WeightsError(f"Bundle {bundle} refused: member {name!r} is not a plain file "
-                               "name (path traversal)")
+            raise WeightsError(
+                f"Bundle {bundle} refused: member {name!r} is not a plain file "
+                "name (path traversal)"
+            )
         members[name] = member
     if BUNDLE_MANIFEST not in members:
         raise WeightsError(f"Bundle {bundle} has no {BUNDLE_MANIFEST}; not a zoo bundle")
@@ -166,8 +185,9 @@ def import_bundle(bundle: Path) -> list[str]:
         manifest = json.load(tar.extractfile(members[BUNDLE_MANIFEST]))["files"]
         unlisted = set(members) - set(manifest) - {BUNDLE_MANIFEST}
         if unlisted:
-            raise WeightsError(f"Bundle {bundle} refused: files not in its manifest: "
-                               f"{', '.join(sorted(unlisted))}")
+            raise WeightsError(
+                f"Bundle {bundle} refused: files not in its manifest: {', '.join(sorted(unlisted))}"
+            )
         for name, entry in manifest.items():
             if name not in members:
                 raise WeightsError(f"Bundle {bundle} lists {name} but does not contain it")
@@ -181,7 +201,8 @@ def import_bundle(bundle: Path) -> list[str]:
                 if actual != entry["sha256"]:
                     raise WeightsHashError(
                         f"Bundle {bundle}: {name} has sha256 {actual}, its manifest says "
-                        f"{entry['sha256']}; nothing from the bundle was imported after it")
+                        f"{entry['sha256']}; nothing from the bundle was imported after it"
+                    )
                 weights = known.get(name, (None, []))[0]
                 if weights is not None:
                     check_file(Path(temp), weights, move_bad=False)
@@ -190,6 +211,6 @@ def import_bundle(bundle: Path) -> list[str]:
                 if os.path.exists(temp):
                     os.unlink(temp)
             if weights is not None:
-                record_in_manifest({name: _manifest_entry(weights, actual)})
+                record_in_manifest({name: manifest_entry(weights, actual)})
             imported.append(name)
     return imported

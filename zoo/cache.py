@@ -9,21 +9,21 @@ fails is moved aside and nothing is loaded. No TensorFlow import.
 Example:
     >>> path = zoo.cache.fetch(zoo.get_spec("mobilenet_v1_0.25_128").weights)
 """
+
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 import os
-import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from zoo.download import DownloadError, download, is_offline
 from zoo.errors import WeightsError, WeightsHashError
+from zoo.files import atomic_write, file_lock
+from zoo.hashing import file_hashes
 from zoo.spec import WeightsSpec
-from zoo.weights import file_hashes
 
 MANIFEST_NAME = "zoo-manifest.json"
 
@@ -52,24 +52,8 @@ def cached_path(weights: WeightsSpec) -> Path:
     return cache_dir() / weights.file
 
 
-@contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock between processes (a no-op where ``fcntl`` does not exist)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 # -- manifest -------------------------------------------------------------------------------
+
 
 def read_manifest() -> dict[str, dict]:
     """file name -> {sha256, url, recorded}: what was verified when it entered the cache."""
@@ -88,23 +72,21 @@ def record_in_manifest(entries: dict[str, dict]) -> None:
     with file_lock(path.with_name(MANIFEST_NAME + ".lock")):
         files = read_manifest()
         files.update(entries)
-        _atomic_write(path, json.dumps({"files": files}, indent=1, sort_keys=True) + "\n")
+        atomic_write(path, json.dumps({"files": files}, indent=1, sort_keys=True) + "\n")
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    with os.fdopen(handle, "w") as out:
-        out.write(text)
-    os.replace(temp, path)
-
-
-def _manifest_entry(weights: WeightsSpec, sha256: str) -> dict:
-    return {"sha256": sha256, "url": weights.url,
-            "pinned": bool(weights.sha256 or weights.md5),
-            "recorded": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+def manifest_entry(weights: WeightsSpec, sha256: str) -> dict:
+    """The manifest record of a verified file: its sha256, URL, whether a hash is pinned, when."""
+    return {
+        "sha256": sha256,
+        "url": weights.url,
+        "pinned": bool(weights.sha256 or weights.md5),
+        "recorded": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 # -- checking -------------------------------------------------------------------------------
+
 
 def expected_hash(weights: WeightsSpec, manifest: dict | None = None) -> tuple[str, str] | None:
     """(algorithm, hex) to check ``weights`` against: the pinned hash, else the manifest's."""
@@ -125,22 +107,37 @@ def move_aside(path: Path) -> Path:
     return target
 
 
-def check_file(path: Path, weights: WeightsSpec, manifest: dict | None = None,
-               move_bad: bool = True) -> str:
-    """Verify ``path`` against what ``weights`` expects; return its sha256.
+def check_file(
+    path: Path, weights: WeightsSpec, manifest: dict | None = None, move_bad: bool = True
+) -> str:
+    """Verify ``path`` against what ``weights`` expects (its pinned sha256 or md5, else the
+    sha256 the manifest recorded); return its sha256. The one hash check of every weights
+    file, shipped or downloaded.
 
     Raises:
-        WeightsHashError: naming the file, the URL, the expected and actual hash; a cache file
-            is moved aside (``move_bad``), a user's own file is left where it is.
+        WeightsError: the file does not exist.
+        WeightsHashError: naming the file, its URL (downloads), the expected and actual hash;
+            a cache file is moved aside (``move_bad``), a user's or the package's own file is
+            left where it is.
+
+    Example:
+        >>> spec = zoo.get_spec("mnist_convnet")
+        >>> check_file(zoo.shipped.shipped_path(spec), spec.weights, move_bad=False)[:8]
+        '42c9f05d'
     """
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"Weights file not found: {path}")
     hashes = file_hashes(path)
     expected = expected_hash(weights, manifest)
     if expected is not None and hashes[expected[0]] != expected[1]:
         algorithm, want = expected
+        origin = f" (from {source_url(weights)})" if weights.source == "url" else ""
         where = f"; the file was moved to {move_aside(path)}" if move_bad else ""
         raise WeightsHashError(
-            f"Weights file {path} (from {source_url(weights)}) failed its {algorithm} check: expected "
-            f"{want}, got {hashes[algorithm]}. Nothing was loaded{where}."
+            f"Weights file {path}{origin} failed its {algorithm} check: expected {want}, got "
+            f"{hashes[algorithm]}. The file is corrupt or was replaced; nothing was "
+            f"loaded{where}."
         )
     return hashes["sha256"]
 
@@ -149,15 +146,18 @@ def missing_message(missing: Iterable[WeightsSpec], reason: str) -> str:
     """The error for files that are not in the cache: each with its URL and exact path."""
     lines = [reason, "Download each file and put it at the path shown:"]
     for weights in missing:
-        lines.append(f"  {weights.file}\n    from: {source_url(weights)}\n"
-                     f"    to:   {cached_path(weights)}")
+        lines.append(
+            f"  {weights.file}\n    from: {source_url(weights)}\n    to:   {cached_path(weights)}"
+        )
     return "\n".join(lines)
 
 
 # -- fetching -------------------------------------------------------------------------------
 
-def fetch(weights: WeightsSpec, *, offline: bool | None = None,
-          progress: bool | None = None) -> Path:
+
+def fetch(
+    weights: WeightsSpec, *, offline: bool | None = None, progress: bool | None = None
+) -> Path:
     """The verified cache path of ``weights``, downloading it first when missing.
 
     Raises:
@@ -167,9 +167,13 @@ def fetch(weights: WeightsSpec, *, offline: bool | None = None,
     offline = is_offline() if offline is None else offline
     path = cached_path(weights)
     if not path.exists() and offline:  # answer at once, without waiting on another's lock
-        raise MissingWeightsError(missing_message(
-            [weights], "Weights are not in the cache and offline mode (ZOO_OFFLINE=1) "
-                       "forbids downloading them."))
+        raise MissingWeightsError(
+            missing_message(
+                [weights],
+                "Weights are not in the cache and offline mode (ZOO_OFFLINE=1) "
+                "forbids downloading them.",
+            )
+        )
     with file_lock(path.with_name(path.name + ".lock")):
         if path.exists():
             check_file(path, weights)
@@ -178,10 +182,12 @@ def fetch(weights: WeightsSpec, *, offline: bool | None = None,
         try:
             download(source_url(weights), part, progress=progress)
         except DownloadError as error:
-            raise MissingWeightsError(missing_message(
-                [weights], f"Weights are not in the cache and the download failed: {error}"
-            )) from None
+            raise MissingWeightsError(
+                missing_message(
+                    [weights], f"Weights are not in the cache and the download failed: {error}"
+                )
+            ) from None
         sha256 = check_file(part, weights)
         os.replace(part, path)
-        record_in_manifest({weights.file: _manifest_entry(weights, sha256)})
+        record_in_manifest({weights.file: manifest_entry(weights, sha256)})
         return path

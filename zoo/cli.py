@@ -6,18 +6,20 @@ Example:
     $ zoo list --dataset mnist
     $ zoo predict digit.png --model mnist_convnet --top 3 --json
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from zoo import __version__, registry
-from zoo.errors import ZooError
+from zoo import registry
+from zoo.errors import InputError, ZooError
 from zoo.text import format_params, format_table
+from zoo.version import __version__
 
 
 def _print_json(data) -> None:
@@ -33,32 +35,40 @@ def cmd_list(args) -> int:
     if not specs:
         print(f"No model matches (datasets: {', '.join(registry.datasets())}).", file=sys.stderr)
         return 1
-    from zoo.classics.table import recorded_results
+    from zoo.shipped import recorded_results
 
     recorded = recorded_results()
     rows = []
     for spec in specs:
         ours = recorded.get(spec.name, {}).get("accuracy") if spec.dataset == "mnist" else None
-        rows.append({
-            "name": spec.name,
-            "dataset": spec.dataset,
-            "year": spec.year,
-            "params": format_params(spec.params),
-            "weights": spec.weights.source if spec.weights else "none",
-            "top-1": f"{spec.reference.accuracy:.2f}" if spec.reference and spec.reference.accuracy
-            else "",
-            "ours": f"{ours:.2f}" if ours is not None else "",
-            "summary": spec.summary,
-        })
-    print(format_table(rows, ["name", "dataset", "year", "params", "weights", "top-1", "ours",
-                              "summary"]))
-    print("\ntop-1: published ImageNet top-1 (%), or the deck's MNIST figure; "
-          "ours: measured on the MNIST test set with the shipped weights")
+        rows.append(
+            {
+                "name": spec.name,
+                "dataset": spec.dataset,
+                "year": spec.year,
+                "params": format_params(spec.params),
+                "weights": spec.weights.source if spec.weights else "none",
+                "top-1": f"{spec.reference.top1:.2f}"
+                if spec.reference and spec.reference.top1
+                else "",
+                "ours": f"{ours:.2f}" if ours is not None else "",
+                "summary": spec.summary,
+            }
+        )
+    print(
+        format_table(
+            rows, ["name", "dataset", "year", "params", "weights", "top-1", "ours", "summary"]
+        )
+    )
+    print(
+        "\ntop-1: published ImageNet top-1 (%), or the deck's MNIST figure; "
+        "ours: measured on the MNIST test set with the shipped weights"
+    )
     return 0
 
 
 def cmd_info(args) -> int:
-    from zoo.classics.table import recorded_results
+    from zoo.shipped import recorded_results
     from zoo.verification import file_status
 
     spec = registry.get_spec(args.name)
@@ -93,23 +103,36 @@ def cmd_info(args) -> int:
 
 
 def _crop_fraction(args) -> float | None:
-    if args.crop == "center":
-        return args.crop_fraction
+    """None (resize the whole image), or the centre-crop fraction: ``--crop-fraction F``
+    implies ``--crop center``; ``--crop center`` alone keeps the default fraction."""
+    from zoo.inputs import DEFAULT_CROP_FRACTION
+
+    if args.crop == "none" and args.crop_fraction is not None:
+        raise InputError(
+            f"--crop-fraction {args.crop_fraction} needs --crop center, received --crop none"
+        )
+    if args.crop == "center" or args.crop_fraction is not None:
+        return DEFAULT_CROP_FRACTION if args.crop_fraction is None else args.crop_fraction
     return None
 
 
 def cmd_predict(args) -> int:
     from zoo.prediction import predict_files
 
-    results = predict_files(args.model, args.images, weights=args.weights, top=args.top,
-                            batch_size=args.batch_size, crop_fraction=_crop_fraction(args),
-                            runtime=args.runtime)
+    results = predict_files(
+        args.model,
+        args.images,
+        weights=args.weights,
+        top=args.top,
+        batch_size=args.batch_size,
+        crop_fraction=_crop_fraction(args),
+        runtime=args.runtime,
+    )
     if args.json:
         _print_json(results)
-    else:
+    else:  # errors go to stderr only, once each
         for result in results:
             if "error" in result:
-                print(f"{result['file']}: error: {result['error']}")
                 continue
             ranked = "  ".join(
                 f"{entry['rank']}. {entry['label']} {entry['score']:.4f}" for entry in result["top"]
@@ -125,13 +148,22 @@ def cmd_features(args) -> int:
     from zoo.features import extract_features
 
     result = extract_features(
-        args.model, args.src if len(args.src) > 1 else args.src[0], stage=args.stage,
-        weights=args.weights, out=args.out, batch_size=args.batch_size, runtime=args.runtime,
-        dtype=args.dtype, progress=None if not args.quiet else False)
+        args.model,
+        args.src if len(args.src) > 1 else args.src[0],
+        stage=args.stage,
+        weights=args.weights,
+        out=args.out,
+        batch_size=args.batch_size,
+        runtime=args.runtime,
+        dtype=args.dtype,
+        progress=None if not args.quiet else False,
+    )
     shape = "x".join(str(d) for d in result.features.shape[1:])
-    print(f"{len(result.paths)} images -> {args.stage} features ({shape}) of {args.model}"
-          + (f", {len(result.errors)} unreadable files" if result.errors else "")
-          + (f", written to {result.out}" if result.out else ""))
+    print(
+        f"{len(result.paths)} images -> {args.stage} features ({shape}) of {args.model}"
+        + (f", {len(result.errors)} unreadable files" if result.errors else "")
+        + (f", written to {result.out}" if result.out else "")
+    )
     for _, reason in result.errors:
         print(f"  skipped: {reason}")
     if result.out is None:
@@ -145,9 +177,18 @@ def cmd_bench(args) -> int:
     if args.batch_sweep:
         print(batch_sweep(args.model, weights=args.weights))
         return 0
-    print(run(args.model, images=args.images, weights=args.weights,
-              naive_images=args.naive_images, batch_size=args.batch_size,
-              folder=Path(args.folder) if args.folder else None))
+    from zoo.inputs import checked_batch_size
+
+    print(
+        run(
+            args.model,
+            images=args.images,
+            weights=args.weights,
+            naive_images=args.naive_images,
+            batch_size=checked_batch_size(args.batch_size),
+            folder=Path(args.folder) if args.folder else None,
+        )
+    )
     return 0
 
 
@@ -178,17 +219,30 @@ def cmd_cache(args) -> int:
         elif not rows:
             print(f"The cache {cache.cache_dir()} holds no weights files.")
         else:
-            print(format_table([{**row, "size": f"{row['size'] / 2**20:.1f} MiB",
-                                 "models": ", ".join(row["models"])} for row in rows],
-                               ["file", "size", "trust", "models"]))
+            print(
+                format_table(
+                    [
+                        {
+                            **row,
+                            "size": f"{row['size'] / 2**20:.1f} MiB",
+                            "models": ", ".join(row["models"]),
+                        }
+                        for row in rows
+                    ],
+                    ["file", "size", "trust", "models"],
+                )
+            )
         return 0
     if action == "verify":
         rows = bundle.verify_cache()
         if args.json:
             _print_json(rows)
         else:
-            print(format_table(rows, ["file", "status", "detail"]) if rows
-                  else f"The cache {cache.cache_dir()} holds no weights files.")
+            print(
+                format_table(rows, ["file", "status", "detail"])
+                if rows
+                else f"The cache {cache.cache_dir()} holds no weights files."
+            )
         return 1 if any(row["status"] == "failed" for row in rows) else 0
     if action == "pull":
         paths = bundle.pull(args.names, args.bundle)
@@ -216,8 +270,15 @@ def cmd_classics_table(args) -> int:
 def cmd_classics_train(args) -> int:
     from zoo.classics.train import train
 
-    train(args.names, out_dir=args.out, data_path=args.data, seed=args.seed, epochs=args.epochs,
-          limit=args.limit, verbose=2 if args.verbose else 0)
+    train(
+        args.names,
+        out_dir=args.out,
+        data_path=args.data,
+        seed=args.seed,
+        epochs=args.epochs,
+        limit=args.limit,
+        verbose=2 if args.verbose else 0,
+    )
     print(f"weights and results.json written to {args.out}")
     return 0
 
@@ -238,16 +299,32 @@ def cmd_classics_prewitt(args) -> int:
 
     out = args.out or Path(args.image).with_name(Path(args.image).stem + "_edges.png")
     stats = write_edges(args.image, out)
-    print(f"edges of {args.image} written to {out} ({stats['width']}x{stats['height']}, "
-          f"strongest response {stats['max_response']:.1f})")
+    print(
+        f"edges of {args.image} written to {out} ({stats['width']}x{stats['height']}, "
+        f"strongest response {stats['max_response']:.1f})"
+    )
     return 0
 
 
-def _add_runtime(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--runtime", choices=("auto", "tf", "onnx", "litert"), default=None,
+def _shared_flags() -> dict[str, argparse.ArgumentParser]:
+    """Flags several commands take, each defined once (argparse parent parsers)."""
+    offline = argparse.ArgumentParser(add_help=False)
+    offline.add_argument(
+        "--offline", action="store_true", help="never download (same as ZOO_OFFLINE=1)"
+    )
+    runtime = argparse.ArgumentParser(add_help=False)
+    runtime.add_argument(
+        "--runtime",
+        choices=("auto", "tf", "onnx", "litert"),
+        default=None,
         help="inference engine; auto (default, or $ZOO_RUNTIME) picks the fastest installed "
-             "for this model on this machine, measured once")
+        "for this model on this machine, measured once",
+    )
+    batch = argparse.ArgumentParser(add_help=False)
+    batch.add_argument(
+        "--batch-size", type=int, default=None, help="images per forward pass (default 32)"
+    )
+    return {"offline": offline, "runtime": runtime, "batch": batch}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -257,15 +334,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"keras-zoo {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    shared = _shared_flags()
+    offline, runtime, batch = shared["offline"], shared["runtime"], shared["batch"]
 
     sub = commands.add_parser("list", help="list the registered models")
     sub.add_argument("pattern", nargs="?", help="shell wildcard on the name, e.g. 'mnist_*'")
     sub.add_argument("--dataset", help=f"only this dataset ({', '.join(registry.datasets())})")
     group = sub.add_mutually_exclusive_group()
-    group.add_argument("--pretrained", dest="pretrained", action="store_true", default=None,
-                       help="only models with default weights")
-    group.add_argument("--no-pretrained", dest="pretrained", action="store_false",
-                       help="only models without default weights")
+    group.add_argument(
+        "--pretrained",
+        dest="pretrained",
+        action="store_true",
+        default=None,
+        help="only models with default weights",
+    )
+    group.add_argument(
+        "--no-pretrained",
+        dest="pretrained",
+        action="store_false",
+        help="only models without default weights",
+    )
     sub.add_argument("--json", action="store_true", help="machine-readable output")
     sub.set_defaults(handler=cmd_list)
 
@@ -274,80 +362,112 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_info)
 
-    sub = commands.add_parser("predict", help="classify image files")
-    sub.add_argument("images", nargs="+", metavar="IMAGE")
+    sub = commands.add_parser("predict", help="classify images", parents=[offline, runtime, batch])
+    sub.add_argument(
+        "images",
+        nargs="+",
+        metavar="SRC",
+        help="image files, folders (recursive), globs or .txt lists of paths",
+    )
     sub.add_argument("--model", required=True, help="registry name, e.g. mnist_convnet")
-    sub.add_argument("--weights", default="default",
-                     help="'default' (shipped, verified), 'none' or a .weights.h5 path")
+    sub.add_argument(
+        "--weights",
+        default="default",
+        help="'default' (shipped, verified), 'none' or a .weights.h5 path",
+    )
     sub.add_argument("--top", type=int, default=5, help="classes to show per image (default 5)")
-    sub.add_argument("--batch-size", type=int, default=32, help="images per forward pass")
-    sub.add_argument("--crop", choices=("none", "center"), default="none",
-                     help="'none': resize the whole image (Keras); 'center': centre crop")
-    sub.add_argument("--crop-fraction", type=float, default=0.875,
-                     help="with --crop center: fraction of the shorter side kept (default 0.875)")
-    sub.add_argument("--offline", action="store_true", help="never download (ZOO_OFFLINE=1)")
-    _add_runtime(sub)
+    sub.add_argument(
+        "--crop",
+        choices=("none", "center"),
+        default=None,
+        help="'none' (default): resize the whole image (Keras); 'center': centre crop",
+    )
+    sub.add_argument(
+        "--crop-fraction",
+        type=float,
+        default=None,
+        help="centre crop keeping this fraction of the shorter side (default "
+        "0.875 with --crop center)",
+    )
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_predict)
 
-    sub = commands.add_parser("features", help="extract features of a folder of images")
-    sub.add_argument("src", nargs="+", metavar="SRC",
-                     help="a folder (recursive; class sub-folders give labels), a .txt list of "
-                          "paths, or image files")
+    sub = commands.add_parser(
+        "features", help="extract features of a folder of images", parents=[offline, runtime, batch]
+    )
+    sub.add_argument(
+        "src",
+        nargs="+",
+        metavar="SRC",
+        help="a folder (recursive; class sub-folders give labels), a glob, a .txt "
+        "list of paths, or image files",
+    )
     sub.add_argument("--model", required=True)
     sub.add_argument("--stage", default="pooled", help="feature stage (default pooled)")
     sub.add_argument("--out", help="output .h5 (resumable) or .npy")
     sub.add_argument("--weights", default="default")
-    sub.add_argument("--batch-size", type=int, default=32)
-    _add_runtime(sub)
     sub.add_argument("--dtype", choices=("float32", "float16"), default="float32")
-    sub.add_argument("--offline", action="store_true", help="never download (ZOO_OFFLINE=1)")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.set_defaults(handler=cmd_features)
 
-    sub = commands.add_parser("bench", help="throughput of the naive loop vs zoo's runtimes")
+    sub = commands.add_parser(
+        "bench", help="throughput of the naive loop vs zoo's runtimes", parents=[batch]
+    )
     sub.add_argument("--model", default="mobilenet_v2_1.0_224")
     sub.add_argument("--weights", default="none", help="'none' (random, default) or as predict")
     sub.add_argument("--images", type=int, default=512, help="JPEGs to generate (default 512)")
     sub.add_argument("--folder", help="use this folder of JPEGs instead of generating them")
-    sub.add_argument("--naive-images", type=int, default=64,
-                     help="files the slow naive loop runs on (default 64)")
-    sub.add_argument("--batch-size", type=int, default=32)
-    sub.add_argument("--batch-sweep", action="store_true",
-                     help="instead: pure compute per batch size of one engine call (1..32), "
-                          "for ONNX Runtime and LiteRT, three runs each")
+    sub.add_argument(
+        "--naive-images",
+        type=int,
+        default=64,
+        help="files the slow naive loop runs on (default 64)",
+    )
+    sub.add_argument(
+        "--batch-sweep",
+        action="store_true",
+        help="instead: pure compute per batch size of one engine call (1..32), "
+        "for ONNX Runtime and LiteRT, three runs each",
+    )
     sub.set_defaults(handler=cmd_bench)
 
     sub = commands.add_parser(
-        "verify", help="check weights files against their hashes (default: every shipped or "
-                       "cached file)")
+        "verify",
+        help="check weights files against their hashes (default: every shipped or cached file)",
+    )
     sub.add_argument("names", nargs="*", metavar="NAME")
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_verify)
 
     cache_parser = commands.add_parser("cache", help="the weights cache ($KERAS_HOME/models)")
-    cache_commands = cache_parser.add_subparsers(dest="cache_command", metavar="COMMAND",
-                                                 required=True)
+    cache_commands = cache_parser.add_subparsers(
+        dest="cache_command", metavar="COMMAND", required=True
+    )
     sub = cache_commands.add_parser("list", help="weights files in the cache")
     sub.add_argument("--json", action="store_true")
     sub = cache_commands.add_parser("path", help="print the cache folder")
     sub = cache_commands.add_parser("verify", help="check every cached file's hash")
     sub.add_argument("--json", action="store_true")
-    sub = cache_commands.add_parser("pull", help="download models' weights (optionally bundle)")
+    sub = cache_commands.add_parser(
+        "pull", help="download models' weights (optionally bundle)", parents=[offline]
+    )
     sub.add_argument("names", nargs="+", metavar="NAME")
     sub.add_argument("--bundle", type=Path, help="also write these files to a .tar bundle")
-    sub.add_argument("--offline", action="store_true", help="never download (ZOO_OFFLINE=1)")
     sub = cache_commands.add_parser("import", help="verify and add a bundle's files to the cache")
     sub.add_argument("bundle_file", type=Path, metavar="FILE.tar")
     cache_parser.set_defaults(handler=cmd_cache)
 
     classics = commands.add_parser("classics", help="the deck's classic models")
-    classic_commands = classics.add_subparsers(dest="classics_command", metavar="COMMAND",
-                                               required=True)
+    classic_commands = classics.add_subparsers(
+        dest="classics_command", metavar="COMMAND", required=True
+    )
     sub = classic_commands.add_parser("table", help="the deck's MNIST table next to ours")
     sub.add_argument("--data", help="mnist.npz (default: Keras' cache)")
-    sub.add_argument("--recorded", action="store_true",
-                     help="show the figures recorded at training instead of measuring")
+    sub.add_argument(
+        "--recorded",
+        action="store_true",
+        help="show the figures recorded at training instead of measuring",
+    )
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_classics_table)
 

@@ -8,11 +8,11 @@ atomic rename into place are the caller's job (``zoo.cache``).
 Example:
     >>> zoo.download.download("http://127.0.0.1:8000/w.h5", Path("/tmp/w.h5.part"))
 """
+
 from __future__ import annotations
 
 import http.client
 import os
-import socket
 import sys
 import time
 import urllib.error
@@ -50,8 +50,16 @@ def _progress_bar(total: int | None, initial: int, label: str, enabled: bool | N
         enabled = False
     if not enabled:
         return None
-    return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024,
-                desc=label, leave=False, file=sys.stderr)
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=label,
+        leave=False,
+        file=sys.stderr,
+    )
 
 
 def _fetch_once(url: str, part: Path, timeout: float, progress: bool | None) -> None:
@@ -93,8 +101,15 @@ def _fetch_once(url: str, part: Path, timeout: float, progress: bool | None) -> 
         raise _Interrupted(f"connection closed after {received} of {expected_total} bytes")
 
 
-def download(url: str, part: Path, *, retries: int | None = None, backoff: float | None = None,
-             timeout: float = 30.0, progress: bool | None = None) -> None:
+def download(
+    url: str,
+    part: Path,
+    *,
+    retries: int | None = None,
+    backoff: float | None = None,
+    timeout: float = 30.0,
+    progress: bool | None = None,
+) -> None:
     """Download ``url`` into ``part`` (resuming what is there), retrying with backoff.
 
     Raises:
@@ -117,8 +132,12 @@ def download(url: str, part: Path, *, retries: int | None = None, backoff: float
             last_problem = str(error)
         except _Interrupted as error:
             last_problem = str(error)
-        except (urllib.error.URLError, http.client.HTTPException, socket.timeout,
-                ConnectionError, TimeoutError) as error:
+        except (
+            urllib.error.URLError,
+            http.client.HTTPException,
+            ConnectionError,
+            TimeoutError,
+        ) as error:
             reason = getattr(error, "reason", error)
             last_problem = f"{type(error).__name__}: {reason}"
     raise DownloadError(

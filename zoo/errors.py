@@ -3,6 +3,7 @@
 Every error a user can cause derives from :class:`ZooError`, so the CLI can print it as one line
 instead of a traceback. Each message says what was received and what is valid.
 """
+
 from __future__ import annotations
 
 

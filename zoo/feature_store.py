@@ -9,10 +9,12 @@ most the batch in flight. After a kill the file opens with ``h5py.File(path, "r"
 (HDF5 leaves its "open for writing" flag set); the next run, or ``recover(path)``, rewrites it
 as a plain file, then skips the files already done.
 """
+
 from __future__ import annotations
 
 import datetime
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,24 @@ import numpy as np
 
 from zoo.errors import InputError
 from zoo.spec import ModelSpec
+from zoo.version import __version__
 
 MIN_PATH_BYTES = 256
 REASON_BYTES = 512
+
+
+@dataclass
+class FeatureResult:
+    """What ``extract_features`` returns: one row of ``features`` per readable file."""
+
+    features: np.ndarray
+    paths: list[str]
+    labels: np.ndarray | None = None
+    label_names: list[str] | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    out: Path | None = None
+    #: how the features were computed, e.g. ``litert`` or ``tf (mixed_float16, XLA)``
+    runtime: str = ""
 
 
 def recover(path: Path) -> None:
@@ -30,12 +47,18 @@ def recover(path: Path) -> None:
     import h5py
 
     temp = path.with_name(path.name + ".recovering")
-    with h5py.File(path, "r", libver="latest", swmr=True) as source, \
-            h5py.File(temp, "w", libver="latest") as target:
+    with (
+        h5py.File(path, "r", libver="latest", swmr=True) as source,
+        h5py.File(temp, "w", libver="latest") as target,
+    ):
         target.attrs.update(dict(source.attrs))
         for name, dataset in source.items():
-            target.create_dataset(name, data=dataset[:], maxshape=(None, *dataset.shape[1:]),
-                                  chunks=dataset.chunks or True)
+            target.create_dataset(
+                name,
+                data=dataset[:],
+                maxshape=(None, *dataset.shape[1:]),
+                chunks=dataset.chunks or True,
+            )
     os.replace(temp, path)
 
 
@@ -63,23 +86,26 @@ class MemoryStore:
     def close(self) -> None:
         pass
 
-    def finish(self):
-        from zoo.features import FeatureResult
-
-        features = (np.concatenate(self.chunks) if self.chunks
-                    else np.zeros((0,), dtype=self.dtype))
+    def finish(self) -> FeatureResult:
+        features = np.concatenate(self.chunks) if self.chunks else np.zeros((0,), dtype=self.dtype)
         if self.npy_path is not None:
             np.save(self.npy_path, features)
-        return FeatureResult(features, self.paths,
-                             np.asarray(self.labels) if self.source.labels else None,
-                             self.source.label_names, self.errors, self.npy_path)
+        return FeatureResult(
+            features,
+            self.paths,
+            np.asarray(self.labels) if self.source.labels else None,
+            self.source.label_names,
+            self.errors,
+            self.npy_path,
+        )
 
 
 class H5Store:
     """A resumable HDF5 feature file (see the module docstring)."""
 
-    def __init__(self, path: Path, spec: ModelSpec, stage: str, source, dtype: str,
-                 attrs: dict[str, Any]):
+    def __init__(
+        self, path: Path, spec: ModelSpec, stage: str, source, dtype: str, attrs: dict[str, Any]
+    ):
         import h5py
 
         self.path = path
@@ -91,15 +117,21 @@ class H5Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.file = h5py.File(path, "w", libver="latest")
             width = max([MIN_PATH_BYTES, *(len(p.encode()) for p in source.paths)])
-            for name, size in (("paths", width), ("error_paths", width),
-                               ("error_reasons", REASON_BYTES)):
-                self.file.create_dataset(name, (0,), dtype=f"S{size}", maxshape=(None,),
-                                         chunks=(256,))
+            for name, size in (
+                ("paths", width),
+                ("error_paths", width),
+                ("error_reasons", REASON_BYTES),
+            ):
+                self.file.create_dataset(
+                    name, (0,), dtype=f"S{size}", maxshape=(None,), chunks=(256,)
+                )
             if source.labels is not None:
-                self.file.create_dataset("labels", (0,), dtype="int32", maxshape=(None,),
-                                         chunks=(256,))
-                self.file.create_dataset("label_names",
-                                         data=np.array([n.encode() for n in source.label_names]))
+                self.file.create_dataset(
+                    "labels", (0,), dtype="int32", maxshape=(None,), chunks=(256,)
+                )
+                self.file.create_dataset(
+                    "label_names", data=np.array([n.encode() for n in source.label_names])
+                )
             self.file.attrs.update(attrs)
         paths = self.file["paths"][:].tolist() + self.file["error_paths"][:].tolist()
         self.done = {p.decode() for p in paths}
@@ -111,14 +143,17 @@ class H5Store:
             if "already open for write" in str(error):  # a killed run: recover, then resume
                 recover(self.path)
                 return self._reopen(h5py, spec, stage)
-            raise InputError(f"{self.path} exists but is not a readable HDF5 file ({error}); "
-                             "choose another --out or remove it") from None
+            raise InputError(
+                f"{self.path} exists but is not a readable HDF5 file ({error}); "
+                "choose another --out or remove it"
+            ) from None
         found = (handle.attrs.get("model"), handle.attrs.get("stage"))
         if found != (spec.name, stage):
             handle.close()
             raise InputError(
                 f"{self.path} holds features of model {found[0]!r} at stage {found[1]!r}, not "
-                f"{spec.name!r} at {stage!r}; choose another --out or remove it")
+                f"{spec.name!r} at {stage!r}; choose another --out or remove it"
+            )
         return handle
 
     def _append(self, name: str, values) -> None:
@@ -130,9 +165,13 @@ class H5Store:
     def _start_swmr(self, values: np.ndarray) -> None:
         """Create ``features`` from the first batch's shape, then switch to SWMR mode."""
         if "features" not in self.file:
-            self.file.create_dataset("features", (0, *values.shape[1:]), dtype=self.dtype,
-                                     maxshape=(None, *values.shape[1:]),
-                                     chunks=(max(1, min(64, len(values))), *values.shape[1:]))
+            self.file.create_dataset(
+                "features",
+                (0, *values.shape[1:]),
+                dtype=self.dtype,
+                maxshape=(None, *values.shape[1:]),
+                chunks=(max(1, min(64, len(values))), *values.shape[1:]),
+            )
         if not self.file.swmr_mode:
             self.file.swmr_mode = True
 
@@ -141,8 +180,10 @@ class H5Store:
         width = self.file["paths"].dtype.itemsize
         encoded = [p.encode() for p in paths]
         if any(len(p) > width for p in encoded):
-            raise InputError(f"A path is longer than the {width} bytes {self.path} was created "
-                             "for; write to a new file")
+            raise InputError(
+                f"A path is longer than the {width} bytes {self.path} was created "
+                "for; write to a new file"
+            )
         self._append("features", values)
         if labels is not None and "labels" in self.file:
             self._append("labels", np.asarray(labels, dtype="int32"))
@@ -151,34 +192,44 @@ class H5Store:
 
     def add_error(self, path: str, reason: str) -> None:
         self._append("error_paths", np.array([path.encode()], dtype=self.file["error_paths"].dtype))
-        self._append("error_reasons",
-                     np.array([reason.encode()[:REASON_BYTES]], dtype=f"S{REASON_BYTES}"))
+        self._append(
+            "error_reasons", np.array([reason.encode()[:REASON_BYTES]], dtype=f"S{REASON_BYTES}")
+        )
         self.file.flush()
 
     def close(self) -> None:
         if self.file.id.valid:
             self.file.close()
 
-    def finish(self):
-        from zoo.features import FeatureResult
-
+    def finish(self) -> FeatureResult:
         file = self.file
         result = FeatureResult(
             features=file["features"][:] if "features" in file else np.zeros((0,), self.dtype),
             paths=[p.decode() for p in file["paths"][:]],
             labels=file["labels"][:] if "labels" in file else None,
-            label_names=[n.decode() for n in file["label_names"][:]] if "label_names" in file
+            label_names=[n.decode() for n in file["label_names"][:]]
+            if "label_names" in file
             else None,
-            errors=[(p.decode(), r.decode()) for p, r in
-                    zip(file["error_paths"][:], file["error_reasons"][:])],
+            errors=[
+                (p.decode(), r.decode())
+                for p, r in zip(file["error_paths"][:], file["error_reasons"][:], strict=True)
+            ],
             out=self.path,
         )
         file.close()
         return result
 
 
-def open_store(out: str | Path | None, spec: ModelSpec, stage: str, source, *, dtype: str,
-               weights_sha256: str, runtime: str):
+def open_store(
+    out: str | Path | None,
+    spec: ModelSpec,
+    stage: str,
+    source,
+    *,
+    dtype: str,
+    weights_sha256: str,
+    runtime: str,
+):
     """The store for ``out``: ``None`` (memory), ``.npy`` or ``.h5`` / ``.hdf5``."""
     if out is None:
         return MemoryStore(source, dtype)
@@ -187,11 +238,12 @@ def open_store(out: str | Path | None, spec: ModelSpec, stage: str, source, *, d
         return MemoryStore(source, dtype, out)
     if out.suffix not in (".h5", ".hdf5"):
         raise InputError(f"--out must end in .h5, .hdf5 or .npy, received {out}")
-    from zoo import __version__
-
     attrs = {
-        "model": spec.name, "stage": stage, "preprocessing": spec.preprocessing,
-        "runtime": runtime, "zoo_version": __version__,
+        "model": spec.name,
+        "stage": stage,
+        "preprocessing": spec.preprocessing,
+        "runtime": runtime,
+        "zoo_version": __version__,
         "weights_sha256": weights_sha256,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -5,6 +5,7 @@ Example:
     >>> digit.shape, digit.dtype
     ((28, 28), dtype('uint8'))
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -77,8 +78,9 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
-def resize_for_model(image: Image.Image, height: int, width: int,
-                     crop_fraction: float | None = None) -> np.ndarray:
+def resize_for_model(
+    image: Image.Image, height: int, width: int, crop_fraction: float | None = None
+) -> np.ndarray:
     """RGB pixels (height, width, 3) uint8 for a model (cast to float once per batch).
 
     Without ``crop_fraction`` the whole image is resized to the model's size, as Keras does.
@@ -92,7 +94,10 @@ def resize_for_model(image: Image.Image, height: int, width: int,
         if not 0 < crop_fraction <= 1:
             raise InputError(f"crop fraction must be in (0, 1], received {crop_fraction}")
         scale = max(height, width) / crop_fraction / min(image.size)
-        scaled_size = (max(width, round(image.width * scale)), max(height, round(image.height * scale)))
+        scaled_size = (
+            max(width, round(image.width * scale)),
+            max(height, round(image.height * scale)),
+        )
         scaled = image.resize(scaled_size, Image.Resampling.BILINEAR)
         left = (scaled.width - width) // 2
         top = (scaled.height - height) // 2
@@ -117,12 +122,14 @@ def to_mnist_digit(image: Image.Image) -> np.ndarray:
         raise InputError("image is blank: no ink to read a digit from")
     ink = gray > peak * INK_FRACTION
     rows, cols = np.nonzero(ink)
-    crop = gray[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1] * (255.0 / peak)
+    crop = gray[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] * (255.0 / peak)
     height, width = crop.shape
     scale = MNIST_BOX / max(height, width)
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     boxed = np.asarray(
-        Image.fromarray(crop.astype(np.float32), mode="F").resize(new_size, Image.Resampling.LANCZOS)
+        Image.fromarray(crop.astype(np.float32), mode="F").resize(
+            new_size, Image.Resampling.LANCZOS
+        )
     )
     boxed = np.clip(boxed, 0, 255)
     frame = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
@@ -134,5 +141,5 @@ def to_mnist_digit(image: Image.Image) -> np.ndarray:
     left = int(round(MNIST_SIZE / 2 - centre_x))
     top = min(max(top, 0), MNIST_SIZE - boxed.shape[0])
     left = min(max(left, 0), MNIST_SIZE - boxed.shape[1])
-    frame[top: top + boxed.shape[0], left: left + boxed.shape[1]] = boxed
+    frame[top : top + boxed.shape[0], left : left + boxed.shape[1]] = boxed
     return np.round(frame).astype(np.uint8)

@@ -9,10 +9,11 @@ Example:
     >>> zoo.labels.names("imagenet")[386], zoo.labels.wordnet_ids("imagenet")[386]
     ('African_elephant', 'n02504458')
 """
+
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 IMAGENET_INDEX = Path(__file__).resolve().parent / "data" / "imagenet_class_index.json"
@@ -24,7 +25,7 @@ _FIXED_SETS = {
 LABEL_SETS = (*_FIXED_SETS, "imagenet")
 
 
-@lru_cache(maxsize=None)
+@cache
 def imagenet_index() -> tuple[tuple[str, str], ...]:
     """(wordnet id, name) of the 1000 ImageNet classes, in Keras' order."""
     index = json.loads(IMAGENET_INDEX.read_text())
@@ -40,7 +41,9 @@ def names(label_set: str | None, count: int | None = None) -> tuple[str, ...]:
     try:
         return _FIXED_SETS[label_set]
     except KeyError:
-        raise ValueError(f"Unknown label set {label_set!r}; valid: {', '.join(LABEL_SETS)}") from None
+        raise ValueError(
+            f"Unknown label set {label_set!r}; valid: {', '.join(LABEL_SETS)}"
+        ) from None
 
 
 def wordnet_ids(label_set: str | None) -> tuple[str, ...] | None:

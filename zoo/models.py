@@ -7,11 +7,13 @@ Example:
     >>> backbone = zoo.load("mobilenet_v1_0.25_224", include_top=False, input_shape=(128, 128, 3))
     >>> classifier = zoo.load("resnet50", num_classes=5)   # ImageNet backbone, new 5-way head
 """
+
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zoo import registry
 from zoo import weights as weights_lib
@@ -19,34 +21,52 @@ from zoo.backend import quiet_tensorflow
 from zoo.errors import InputError, WeightsError
 from zoo.spec import ModelSpec
 
+if TYPE_CHECKING:
+    import keras
 
-def build(spec: ModelSpec, input_shape: tuple[int | None, ...] | None = None,
-          **builder_kwargs: Any):
+
+def build(
+    spec: ModelSpec, input_shape: tuple[int | None, ...] | None = None, **builder_kwargs: Any
+) -> keras.Model:
     """The model of ``spec`` with its preprocessing inside, untrained (or with builtin weights)."""
     quiet_tensorflow()
     import keras
 
-    from zoo.preprocessing import make_layer
+    from zoo.preprocessing import preprocess
 
     kwargs = {**spec.builder_kwargs, **builder_kwargs}
-    inputs = keras.Input(tuple(input_shape or spec.input_shape), dtype=spec.input_dtype,
-                         name="inputs")
-    x = make_layer(spec.preprocessing, dtype=spec.input_dtype)(inputs)
+    inputs = keras.Input(
+        tuple(input_shape or spec.input_shape), dtype=spec.input_dtype, name="inputs"
+    )
+    x = preprocess(inputs, spec.preprocessing, dtype=spec.input_dtype)
     model = spec.builder(inputs, x, **kwargs)
     model.name = spec.name
     return model
 
 
-def _check_options(spec: ModelSpec, include_top: bool, num_classes: int | None,
-                   input_shape) -> None:
-    headless_options = spec.weights_no_top is not None
-    if not include_top or num_classes is not None or input_shape is not None:
-        if not headless_options:
-            raise InputError(
-                f"Model {spec.name!r} takes no include_top/num_classes/input_shape options; "
-                "they apply to the ImageNet models"
-            )
-    if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 1):
+def swappable_head(spec: ModelSpec) -> bool:
+    """True when ``num_classes=`` can replace the model's classifier: it has one, fed by a
+    ``pooled`` feature stage (the MNIST and ImageNet classifiers)."""
+    return spec.num_classes is not None and "pooled" in stage_names(spec)
+
+
+def _check_options(
+    spec: ModelSpec, include_top: bool, num_classes: int | None, input_shape
+) -> None:
+    keras_application = spec.keras_function is not None
+    if num_classes is not None and not swappable_head(spec):
+        raise InputError(
+            f"Model {spec.name!r} has no classifier head to replace, so it takes no "
+            "num_classes; the MNIST and ImageNet classifiers do"
+        )
+    if (not include_top or input_shape is not None) and not keras_application:
+        raise InputError(
+            f"Model {spec.name!r} takes no include_top/input_shape options; they apply to the "
+            "ImageNet models"
+        )
+    if num_classes is not None and (
+        isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1
+    ):
         raise InputError(f"num_classes must be a positive integer, received {num_classes!r}")
     if input_shape is not None:
         shape = tuple(input_shape)
@@ -60,10 +80,17 @@ def _check_options(spec: ModelSpec, include_top: bool, num_classes: int | None,
             )
 
 
-def load(name: str | ModelSpec, weights: str | Path | None = "default", *,
-         include_top: bool = True, num_classes: int | None = None,
-         input_shape: tuple[int, ...] | None = None, pooling: str | None = None,
-         features: list[str] | None = None, **builder_kwargs: Any):
+def load(
+    name: str | ModelSpec,
+    weights: str | Path | None = "default",
+    *,
+    include_top: bool = True,
+    num_classes: int | None = None,
+    input_shape: tuple[int, ...] | None = None,
+    pooling: str | None = None,
+    features: list[str] | None = None,
+    **builder_kwargs: Any,
+) -> keras.Model:
     """Build the model registered as ``name`` and load its weights.
 
     Args:
@@ -73,8 +100,9 @@ def load(name: str | ModelSpec, weights: str | Path | None = "default", *,
             ``None`` / ``"none"``: random initialisation; or a path to a weights file.
         include_top: ImageNet models only: keep the 1000-class classifier. ``False`` gives the
             backbone (``pooling`` ``None``, ``"avg"`` or ``"max"``) at any ``input_shape``.
-        num_classes: ImageNet models only: replace the classifier by a new
-            ``num_classes``-way softmax on the average-pooled backbone features.
+        num_classes: replace the classifier by a new ``num_classes``-way softmax on the
+            ``pooled`` features (the average-pooled backbone of an ImageNet model, the
+            representation before the classifier of an MNIST one), named ``predictions``.
         input_shape: ImageNet backbones only: (height, width, 3) to build at.
         features: feature stages to output instead (``["stage3", "pooled"]``; ``zoo info NAME``
             lists them): the model then returns a dict of those stages. An ImageNet model is
@@ -96,33 +124,50 @@ def load(name: str | ModelSpec, weights: str | Path | None = "default", *,
         496885
     """
     spec = registry.get_spec(name)
-    if features is not None and spec.weights_no_top is not None and num_classes is None:
+    keras_application = spec.keras_function is not None  # has a headless form and file
+    if features is not None and keras_application and num_classes is None:
         include_top = "logits" in features
     _check_options(spec, include_top, num_classes, input_shape)
-    headless = not include_top or num_classes is not None
+    headless = keras_application and (not include_top or num_classes is not None)
     path = weights_lib.resolve(spec, weights, include_top=not headless)
-    if spec.weights_no_top is not None:
-        builder_kwargs = {"include_top": not headless,
-                          "pooling": "avg" if num_classes is not None else pooling,
-                          **builder_kwargs}
+    if keras_application:
+        builder_kwargs = {
+            "include_top": not headless,
+            "pooling": "avg" if num_classes is not None else pooling,
+            **builder_kwargs,
+        }
     model = build(spec, input_shape=input_shape, **builder_kwargs)
     if path is not None:
         load_weights_file(model, path)
     if num_classes is not None:
-        model = with_new_head(model, num_classes, spec.name)
+        pooled = model.output if keras_application else stage_tensor(model, spec, "pooled")
+        model = with_new_head(model, num_classes, spec.name, pooled)
     if features is not None:
-        from zoo.features import feature_model
-
         model = feature_model(model, spec, list(features))
     return model
 
 
-def with_new_head(backbone, num_classes: int, name: str):
-    """``backbone`` (pooled features) followed by a fresh softmax classifier."""
+def resolve_model(
+    model_or_name: Any, weights: Any = "default", **load_options: Any
+) -> tuple[keras.Model, ModelSpec | None]:
+    """(model, spec) for a registry name, a ModelSpec or a keras.Model (its spec found by its
+    name; ``None`` for a model zoo does not know)."""
+    if isinstance(model_or_name, (str, ModelSpec)):
+        spec = registry.get_spec(model_or_name)
+        return load(spec, weights=weights, **load_options), spec
+    name = getattr(model_or_name, "name", None)
+    spec = registry.get_spec(name) if name in registry.list_models() else None
+    return model_or_name, spec
+
+
+def with_new_head(backbone: keras.Model, num_classes: int, name: str, pooled=None) -> keras.Model:
+    """``backbone``'s pooled features (its output, or the tensor ``pooled`` inside it) followed
+    by a fresh softmax classifier named ``predictions``."""
     import keras
 
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(
-        backbone.output)
+        backbone.output if pooled is None else pooled
+    )
     return keras.Model(model_inputs(backbone), outputs, name=name)
 
 
@@ -148,6 +193,58 @@ def load_weights_file(model, path: Path) -> None:
             ) from None
     partial = [str(w.message) for w in caught if "saving" in (w.filename or "")]
     if partial:
-        raise WeightsError(
-            f"Weights file {path} does not fit model {model.name!r}: {partial[0]}"
+        raise WeightsError(f"Weights file {path} does not fit model {model.name!r}: {partial[0]}")
+
+
+# -- feature stages ---------------------------------------------------------------------------
+
+
+def stage_names(spec: ModelSpec) -> list[str]:
+    """The feature stages ``spec`` documents, in order."""
+    return [stage.name for stage in spec.feature_stages]
+
+
+def check_stages(spec: ModelSpec, stages: Sequence[str]) -> None:
+    """Raise ``InputError`` naming the valid stages when one of ``stages`` is not documented."""
+    valid = stage_names(spec)
+    for stage in stages:
+        if stage not in valid:
+            raise InputError(
+                f"Model {spec.name!r} has no feature stage {stage!r}; "
+                f"valid: {', '.join(valid) or 'none'}"
+            )
+
+
+def stage_tensor(model: keras.Model, spec: ModelSpec, stage: str):
+    """The tensor of ``stage`` inside ``model`` (built from ``spec``)."""
+    import keras
+
+    if stage == "logits":  # the input of the softmax layer
+        return model.get_layer("probabilities").input
+    if spec.dataset != "imagenet":
+        layer = next(s.layer for s in spec.feature_stages if s.name == stage)
+        return model.get_layer(layer).output
+    from applications.keras_imagenet import stride_outputs
+
+    found = stride_outputs(model)  # by stride: robust to Keras' per-session layer numbering
+    if stage == "pooled":  # the global average of the backbone's last feature map
+        return keras.layers.GlobalAveragePooling2D(name="pooled")(
+            model.get_layer(found[max(found)][0]).output
         )
+    stride = next(s.stride for s in spec.feature_stages if s.name == stage)
+    if stride not in found:
+        raise InputError(
+            f"Model {spec.name!r} at input {tuple(model.inputs[0].shape[1:])} "
+            f"has no feature map at stride {stride} (stage {stage!r})"
+        )
+    return model.get_layer(found[stride][0]).output
+
+
+def feature_model(model: keras.Model, spec: ModelSpec, stages: Sequence[str]) -> keras.Model:
+    """A model with the same input and one output per stage (a dict keyed by stage name), like
+    timm's ``features_only``."""
+    import keras
+
+    check_stages(spec, stages)
+    outputs = {stage: stage_tensor(model, spec, stage) for stage in stages}
+    return keras.Model(model_inputs(model), outputs, name=f"{spec.name}_features")

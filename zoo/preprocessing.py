@@ -1,4 +1,4 @@
-"""Preprocessing modes as in-graph Keras layers, so a saved model cannot be fed wrongly.
+"""Preprocessing modes in the graph, so a saved model cannot be fed wrongly.
 
 Every mode takes pixels in 0..255 (uint8 or float; RGB for colour images):
 
@@ -10,16 +10,28 @@ Every mode takes pixels in 0..255 (uint8 or float; RGB for colour images):
     torch: -> 0..1, minus mean (0.485, 0.456, 0.406), divided by std (0.229, 0.224, 0.225);
            DenseNet.
 
-These are the modes of ``keras.applications.imagenet_utils.preprocess_input``.
+These are the modes of ``keras.applications.imagenet_utils.preprocess_input``, computed by the
+same float operations as the layer zoo had before (bit-identical results), but written with
+Keras' built-in ops (``keras.ops.divide``, ``subtract``, ``flip``) on the model's input, ending in
+a built-in ``Identity`` layer named ``preprocessing`` that computes in the given dtype (float32
+even under a ``mixed_float16`` policy). A Keras functional model saves such ops and reloads them
+without any custom object, so a ``.keras`` file of an ImageNet or MNIST model loads with plain
+Keras, without zoo. Constants are numpy arrays in the graph, not tensors that a traced function
+would capture as extra inputs, so ONNX export (tf2onnx) still sees one input.
+
+Not ``keras.layers.Normalization`` with constant mean and variance: it holds them as eager
+tensors, which tf2onnx turns into extra required inputs of the ONNX graph. Not
+``Rescaling(1 / 255)``: ``x * (1 / 255)`` differs from ``x / 255`` for 126 of the 256 uint8
+values, and the shipped MNIST weights are retrained bit-exactly.
 
 Example:
-    >>> layer = zoo.preprocessing.make_layer("tf")
-    >>> layer(np.array([[[[0, 255, 127.5]]]])).numpy().ravel()
+    >>> inputs = keras.Input((1, 1, 3))
+    >>> model = keras.Model(inputs, zoo.preprocessing.preprocess(inputs, "tf"))
+    >>> model(np.array([[[[0, 255, 127.5]]]])).numpy().ravel()
     array([-1.,  1.,  0.], dtype=float32)
 """
-from __future__ import annotations
 
-from functools import lru_cache
+from __future__ import annotations
 
 from zoo.spec import PREPROCESSING_MODES
 
@@ -28,47 +40,29 @@ TORCH_MEAN = (0.485, 0.456, 0.406)
 TORCH_STD = (0.229, 0.224, 0.225)
 
 
-@lru_cache(maxsize=None)
-def _layer_class():
+def preprocess(inputs, mode: str, dtype: str = "float32", name: str = "preprocessing"):
+    """``inputs`` (a Keras tensor of pixels 0..255) preprocessed for ``mode`` (one of
+    ``zoo.spec.PREPROCESSING_MODES``) in ``dtype`` (float64 for the backprop example), ending in
+    an ``Identity`` layer named ``name``."""
+    if mode not in PREPROCESSING_MODES:
+        raise ValueError(
+            f"Unknown preprocessing mode {mode!r}; valid: {', '.join(PREPROCESSING_MODES)}"
+        )
+    from zoo.backend import quiet_tensorflow
+
+    quiet_tensorflow()
     import keras
+    import numpy as np
     from keras import ops
 
-    @keras.saving.register_keras_serializable(package="zoo")
-    class ImagePreprocessing(keras.layers.Layer):
-        """Pixels 0..255 -> what the network was trained on, per ``mode``; no weights."""
-
-        def __init__(self, mode: str, **kwargs):
-            super().__init__(**kwargs)
-            if mode not in PREPROCESSING_MODES:
-                raise ValueError(
-                    f"Unknown preprocessing mode {mode!r}; valid: {', '.join(PREPROCESSING_MODES)}"
-                )
-            self.mode = mode
-
-        def call(self, x):
-            x = ops.cast(x, self.compute_dtype)
-            if self.mode == "mnist":
-                return x / 255.0
-            if self.mode == "tf":
-                return x / 127.5 - 1.0
-            if self.mode == "caffe":
-                return ops.flip(x, axis=-1) - ops.convert_to_tensor(CAFFE_MEAN_BGR, x.dtype)
-            if self.mode == "torch":
-                mean = ops.convert_to_tensor(TORCH_MEAN, x.dtype)
-                std = ops.convert_to_tensor(TORCH_STD, x.dtype)
-                return (x / 255.0 - mean) / std
-            return x
-
-        def compute_output_shape(self, input_shape):
-            return input_shape
-
-        def get_config(self):
-            return {**super().get_config(), "mode": self.mode}
-
-    return ImagePreprocessing
-
-
-def make_layer(mode: str, dtype: str = "float32", name: str = "preprocessing"):
-    """The in-graph layer for ``mode`` (one of ``zoo.spec.PREPROCESSING_MODES``), computing in
-    ``dtype`` (float64 for the backprop example)."""
-    return _layer_class()(mode, dtype=dtype, name=name)
+    x = inputs if inputs.dtype == dtype else ops.cast(inputs, dtype)
+    if mode == "mnist":
+        x = ops.divide(x, 255.0)
+    elif mode == "tf":
+        x = ops.subtract(ops.divide(x, 127.5), 1.0)
+    elif mode == "caffe":
+        x = ops.subtract(ops.flip(x, axis=-1), np.asarray(CAFFE_MEAN_BGR, dtype))  # RGB -> BGR
+    elif mode == "torch":
+        x = ops.subtract(ops.divide(x, 255.0), np.asarray(TORCH_MEAN, dtype))
+        x = ops.divide(x, np.asarray(TORCH_STD, dtype))
+    return keras.layers.Identity(dtype=dtype, name=name)(x)

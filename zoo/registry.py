@@ -9,27 +9,36 @@ Example:
     ...
     zoo.errors.UnknownModelError: Unknown model 'mnist_cnn'. Did you mean 'mnist_convnet'?
 """
+
 from __future__ import annotations
 
 import difflib
 import fnmatch
-from typing import Iterable
+from collections.abc import Iterable
 
 from zoo.errors import UnknownModelError
 from zoo.spec import ModelSpec, validate_spec
 
-
 FAMILY_MODULES = (
-    "classic", "vgg", "resnet", "inception", "xception", "mobilenet", "densenet", "nasnet",
-    "efficientnet", "convnext",
+    "classic",
+    "vgg",
+    "resnet",
+    "inception",
+    "xception",
+    "mobilenet",
+    "densenet",
+    "nasnet",
+    "efficientnet",
+    "convnext",
 )
 
 
 def _spec_modules() -> Iterable[Iterable[ModelSpec]]:
     import importlib
 
-    return tuple(importlib.import_module(f"applications.{module}").SPECS
-                 for module in FAMILY_MODULES)
+    return tuple(
+        importlib.import_module(f"applications.{module}").SPECS for module in FAMILY_MODULES
+    )
 
 
 def build_registry(groups: Iterable[Iterable[ModelSpec]]) -> dict[str, ModelSpec]:
@@ -101,7 +110,8 @@ def get_spec(name: str) -> ModelSpec:
 
 
 def _is_abbreviation(short: str, name: str) -> bool:
-    """True when the letters of ``short`` appear in order in ``name`` ('mnist_cnn' in 'mnist_convnet')."""
+    """True when the letters of ``short`` appear in order in ``name`` ('mnist_cnn' in
+    'mnist_convnet')."""
     letters = iter(name)
     return all(char in letters for char in short)
 

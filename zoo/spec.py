@@ -10,11 +10,13 @@ Example:
     >>> spec.input_shape, spec.num_classes
     ((28, 28, 1), 10)
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 #: Preprocessing modes a spec may name; each is an in-graph layer in ``zoo.preprocessing``.
 PREPROCESSING_MODES = ("raw", "mnist", "caffe", "tf", "torch")
@@ -68,7 +70,7 @@ class FeatureStage:
 class Reference:
     """A published figure for a model (top-1 accuracy in %, and top-5 when known) and its source."""
 
-    accuracy: float | None
+    top1: float | None
     source: str
     top5: float | None = None
 
@@ -82,7 +84,9 @@ class ModelSpec:
         builder: ``builder(inputs, x, **builder_kwargs) -> keras.Model``, where ``inputs`` is the
             model's ``keras.Input`` and ``x`` the preprocessed tensor. Pure Keras, no I/O.
         summary: one line saying what the model is.
-        family: ``classic`` for the deck's history models.
+        family: the architecture family, which is the ``applications`` module that builds it:
+            ``classic`` for the deck's history models, ``resnet``, ``mobilenet``, ... for the
+            keras.applications ones (``keras_function`` names the exact Keras function).
         dataset: what the model's classes come from (``mnist``, ``logic``, ``none``).
         input_shape: shape of one input sample, without the batch axis.
         input_dtype: dtype of the model's input.
@@ -127,16 +131,30 @@ class ModelSpec:
         """True when the model comes with default weights (shipped or built in)."""
         return self.weights is not None
 
+    @property
+    def keras_function(self) -> str | None:
+        """The ``keras.applications`` function that builds the model (``ResNet50``), or None
+        for zoo's own architectures."""
+        return self.builder_kwargs.get("function") if self.dataset == "imagenet" else None
+
     def describe(self) -> dict[str, Any]:
-        """The spec as plain JSON-ready data (what ``zoo info --json`` prints)."""
+        """The spec as plain JSON-ready data (what ``zoo info --json`` prints).
+
+        The JSON keys are a stable interface: ``family`` there names the Keras function of a
+        keras.applications model (its ``family`` attribute is the family module since 0.1) and
+        ``reference.accuracy`` is the published top-1.
+        """
         reference = None
         if self.reference is not None:
-            reference = {"accuracy": self.reference.accuracy, "top5": self.reference.top5,
-                         "source": self.reference.source}
+            reference = {
+                "accuracy": self.reference.top1,
+                "top5": self.reference.top5,
+                "source": self.reference.source,
+            }
         return {
             "name": self.name,
             "summary": self.summary,
-            "family": self.family,
+            "family": self.keras_function or self.family,
             "dataset": self.dataset,
             "year": self.year,
             "input_shape": list(self.input_shape),
@@ -170,9 +188,9 @@ def validate_spec(spec: ModelSpec) -> list[str]:
     for weights in (spec.weights, spec.weights_no_top):
         if weights is not None:
             problems.extend(_weights_problems(weights))
-    if spec.reference is not None and spec.reference.accuracy is not None:
-        if not 0 < spec.reference.accuracy <= 100:
-            problems.append(f"reference accuracy {spec.reference.accuracy} is not in (0, 100]")
+    if spec.reference is not None and spec.reference.top1 is not None:
+        if not 0 < spec.reference.top1 <= 100:
+            problems.append(f"reference top-1 {spec.reference.top1} is not in (0, 100]")
     if spec.accuracy_floor is not None and not 0 < spec.accuracy_floor <= 100:
         problems.append(f"accuracy floor {spec.accuracy_floor} is not in (0, 100]")
     return problems
@@ -184,7 +202,9 @@ def _weights_problems(weights: WeightsSpec) -> list[str]:
         problems.append(f"weights source {weights.source!r} is not one of {WEIGHT_SOURCES}")
     if weights.source in ("shipped", "url") and not weights.file:
         problems.append(f"{weights.source} weights need a file name")
-    if weights.source == "shipped" and not (weights.sha256 and SHA256_PATTERN.match(weights.sha256)):
+    if weights.source == "shipped" and not (
+        weights.sha256 and SHA256_PATTERN.match(weights.sha256)
+    ):
         problems.append(f"shipped weights need a hex sha256, got {weights.sha256!r}")
     if weights.sha256 is not None and not SHA256_PATTERN.match(weights.sha256):
         problems.append(f"sha256 {weights.sha256!r} is not 64 hex digits")

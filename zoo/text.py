@@ -1,17 +1,20 @@
 """Plain-text tables for the CLI."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     """Left-aligned columns separated by two spaces, with a header row."""
     cells = [[str(column) for column in columns]]
-    cells += [["" if row.get(column) is None else str(row[column]) for column in columns]
-              for row in rows]
+    cells += [
+        ["" if row.get(column) is None else str(row[column]) for column in columns] for row in rows
+    ]
     widths = [max(len(line[index]) for line in cells) for index in range(len(columns))]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in cells
     )
 

@@ -1,4 +1,5 @@
 """Training-time augmentation for MNIST: small random shifts, in NumPy."""
+
 from __future__ import annotations
 
 import numpy as np

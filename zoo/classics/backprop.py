@@ -9,6 +9,7 @@ Example:
     >>> round(report["errors"][1], 9)
     0.291027774
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -60,13 +61,17 @@ def run(steps: int = 1) -> dict[str, Any]:
     hidden_model = keras.Model(model.inputs, model.get_layer("hidden").output)
     hidden = hidden_model.predict(x, verbose=0)[0]
     outputs = model.predict(x, verbose=0)[0]
-    model.compile(optimizer=keras.optimizers.SGD(BACKPROP_LEARNING_RATE), loss=_half_squared_error,
-                  steps_per_execution=100)
+    model.compile(
+        optimizer=keras.optimizers.SGD(BACKPROP_LEARNING_RATE),
+        loss=_half_squared_error,
+        steps_per_execution=100,
+    )
     errors = {0: total_error(y[0], outputs)}
     model.fit(x, y, batch_size=1, epochs=1, verbose=0)
     errors[1] = total_error(y[0], model.predict(x, verbose=0)[0])
     weights_after_one = {
-        layer: model.get_layer(layer).kernel.numpy().T.ravel().tolist() for layer in ("hidden", "output")
+        layer: model.get_layer(layer).kernel.numpy().T.ravel().tolist()
+        for layer in ("hidden", "output")
     }
     if steps > 1:
         repeated_x, repeated_y = np.repeat(x, steps - 1, axis=0), np.repeat(y, steps - 1, axis=0)
@@ -104,7 +109,6 @@ def format_report(report: dict[str, Any]) -> str:
     ]
     if report["steps"] > 1:
         steps = report["steps"]
-        published_line = (f"     {published['error_after_10000_updates']}"
-                          if steps == 10000 else "")
+        published_line = f"     {published['error_after_10000_updates']}" if steps == 10000 else ""
         lines.append(f"total error, step {steps:<6d}{errors[steps]:.10f}{published_line}")
     return "\n".join(lines)

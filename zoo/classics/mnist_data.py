@@ -1,4 +1,5 @@
 """Find and read MNIST in Keras' ``mnist.npz`` layout (x_train, y_train, x_test, y_test)."""
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 Example:
     $ zoo classics prewitt photo.jpg --out edges.png
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,7 +30,7 @@ def write_edges(image_path: str | Path, out_path: str | Path) -> dict[str, float
 
         raise InputError(f"{image_path}: image must be at least 3x3 pixels, got {gray.shape}")
     responses = edge_responses(gray)
-    magnitude = np.sqrt((responses ** 2).sum(axis=-1))
+    magnitude = np.sqrt((responses**2).sum(axis=-1))
     peak = float(magnitude.max())
     scaled = magnitude * (255.0 / peak) if peak > 0 else magnitude
     out_path = Path(out_path)

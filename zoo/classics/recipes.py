@@ -1,4 +1,6 @@
-"""How each shipped classic model is trained: fixed, documented recipes (no tuning on the test set)."""
+"""How each shipped classic model is trained: fixed, documented recipes (no tuning on the test
+set)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,13 +37,20 @@ AUTOENCODER_PROBE = Recipe("adam", 3e-3, epochs=10)
 RECIPES = {
     "softmax_regression": Recipe("adam", 1e-3, epochs=15),
     "mlp_625": Recipe("adam", 1e-3, epochs=30, shift=2),
-    "modern_mlp": Recipe("rmsprop", 1e-3, epochs=50, shift=2,
-                         note="dropout 0.1 on the input, 0.25 after each hidden layer"),
+    "modern_mlp": Recipe(
+        "rmsprop",
+        1e-3,
+        epochs=50,
+        shift=2,
+        note="dropout 0.1 on the input, 0.25 after each hidden layer",
+    ),
     "mnist_convnet": Recipe("adam", 2e-3, epochs=15, shift=2),
     "mnist_rnn": Recipe("adam", 2e-3, epochs=10),
     # Autoencoder: reconstruction (MSE) first, then a softmax probe on the frozen code.
     "mnist_autoencoder": Recipe(
-        "adam", 1e-3, epochs=20,
+        "adam",
+        1e-3,
+        epochs=20,
         note=f"then a softmax probe on the frozen 32-d code: {AUTOENCODER_PROBE.describe()}",
     ),
 }

@@ -3,24 +3,15 @@
 Accuracy is measured live on the full MNIST test set when MNIST can be found; otherwise the
 figure recorded when the weights were trained is shown, marked ``(recorded)``.
 """
+
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from zoo import registry
 from zoo.classics import mnist_data
 from zoo.errors import DataError
-from zoo.weights import shipped_dir
-
-RESULTS_FILE = "results.json"
-
-
-def recorded_results() -> dict[str, dict[str, Any]]:
-    """What ``zoo classics train`` recorded for the shipped weights (accuracy, time, recipe)."""
-    path = shipped_dir() / RESULTS_FILE
-    return json.loads(path.read_text()) if path.is_file() else {}
+from zoo.shipped import recorded_results
 
 
 def rows(data_path: str | Path | None = None, measure: bool = True) -> tuple[list[dict], str]:
@@ -41,7 +32,7 @@ def rows(data_path: str | Path | None = None, measure: bool = True) -> tuple[lis
         record = recorded.get(name, {})
         row = {
             "model": name,
-            "deck": spec.reference.accuracy if spec.reference else None,
+            "deck": spec.reference.top1 if spec.reference else None,
             "floor": spec.accuracy_floor,
             "params": spec.params,
             "train_seconds": record.get("train_seconds"),
@@ -49,7 +40,7 @@ def rows(data_path: str | Path | None = None, measure: bool = True) -> tuple[lis
             "reconstruction_mse": record.get("reconstruction_mse"),
         }
         if data is not None:
-            from zoo.classics.train import accuracy
+            from zoo.metrics import accuracy
             from zoo.models import load
 
             model = load(name)
@@ -59,8 +50,14 @@ def rows(data_path: str | Path | None = None, measure: bool = True) -> tuple[lis
             row["ours"] = record.get("accuracy")
             row["measured"] = False
         table.append(row)
-    order = ["softmax_regression", "mlp_625", "modern_mlp", "mnist_convnet", "mnist_rnn",
-             "mnist_autoencoder"]
+    order = [
+        "softmax_regression",
+        "mlp_625",
+        "modern_mlp",
+        "mnist_convnet",
+        "mnist_rnn",
+        "mnist_autoencoder",
+    ]
     table.sort(key=lambda row: order.index(row["model"]) if row["model"] in order else len(order))
     return table, source
 
@@ -79,11 +76,14 @@ def format_markdown(table: list[dict], source: str) -> str:
         seconds = f"{row['train_seconds']:.0f} s" if row["train_seconds"] is not None else "—"
         note = f"floor {row['floor']} %" if row["floor"] else ""
         if row["reconstruction_mse"] is not None:
-            note = f"softmax probe on the 32-d code; reconstruction MSE {row['reconstruction_mse']:.4f}"
+            mse = row["reconstruction_mse"]
+            note = f"softmax probe on the 32-d code; reconstruction MSE {mse:.4f}"
         lines.append(
             f"| {row['model']} | {deck} | {ours} | {row['params']:,} | {seconds} | {note} |"
         )
     lines.append("")
-    lines.append(f"Accuracy on the MNIST test set, {source}. The deck also quotes the record of "
-                 "the time: a committee of 35 convnets, 99.77 %.")
+    lines.append(
+        f"Accuracy on the MNIST test set, {source}. The deck also quotes the record of "
+        "the time: a committee of 35 convnets, 99.77 %."
+    )
     return "\n".join(lines)

@@ -3,21 +3,25 @@
 Example:
     $ zoo classics train softmax_regression --data ../shared/data/mnist/mnist.npz --out runs/
 """
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 
 from zoo import registry
 from zoo.classics import mnist_data
 from zoo.classics.augment import random_shift
-from zoo.classics.table import RESULTS_FILE
 from zoo.classics.recipes import AUTOENCODER_PROBE, PERCEPTRON_MAX_EPOCHS, RECIPES, Recipe
 from zoo.errors import ZooError
+from zoo.files import atomic_write
+from zoo.hashing import sha256_file
+from zoo.metrics import accuracy
+from zoo.shipped import RESULTS_FILE
 
 TRAINABLE = ("perceptron", *RECIPES)
 
@@ -52,14 +56,15 @@ def _fit_epochs(model, x, y, recipe: Recipe, epochs: int, seed: int, verbose: in
     rng = np.random.default_rng(seed)
     for epoch in range(epochs):
         images = random_shift(x, rng, recipe.shift) if recipe.shift else x
-        model.fit(images, y, batch_size=recipe.batch_size, epochs=epoch + 1,
-                  initial_epoch=epoch, shuffle=True, verbose=verbose)
-
-
-def accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
-    """Top-1 accuracy in percent."""
-    probabilities = model.predict(x, batch_size=1000, verbose=0)
-    return float(np.mean(probabilities.argmax(axis=1) == y) * 100)
+        model.fit(
+            images,
+            y,
+            batch_size=recipe.batch_size,
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            shuffle=True,
+            verbose=verbose,
+        )
 
 
 def reconstruction_mse(model, x: np.ndarray) -> float:
@@ -76,18 +81,29 @@ def train_perceptron(seed: int = 0, verbose: int = 0) -> tuple[object, dict]:
     model = build(registry.get_spec("perceptron"))
     model.compile()
     epochs = 0
-    for epochs in range(1, PERCEPTRON_MAX_EPOCHS + 1):
+    for epoch in range(1, PERCEPTRON_MAX_EPOCHS + 1):
+        epochs = epoch
         model.fit(AND_INPUTS, AND_TARGETS, batch_size=1, epochs=1, shuffle=False, verbose=verbose)
         predictions = model.predict(AND_INPUTS, verbose=0).ravel()
         if np.array_equal(predictions, AND_TARGETS):
             break
     score = float(np.mean(model.predict(AND_INPUTS, verbose=0).ravel() == AND_TARGETS) * 100)
-    return model, {"accuracy": score, "epochs": epochs, "recipe": "perceptron rule, lr 1, batch 1",
-                   "evaluated_on": "the AND truth table"}
+    return model, {
+        "accuracy": score,
+        "epochs": epochs,
+        "recipe": "perceptron rule, lr 1, batch 1",
+        "evaluated_on": "the AND truth table",
+    }
 
 
-def train_mnist_model(name: str, data: mnist_data.Mnist, seed: int = 0, epochs: int | None = None,
-                      limit: int | None = None, verbose: int = 2) -> tuple[object, dict]:
+def train_mnist_model(
+    name: str,
+    data: mnist_data.Mnist,
+    seed: int = 0,
+    epochs: int | None = None,
+    limit: int | None = None,
+    verbose: int = 2,
+) -> tuple[object, dict]:
     """Train one MNIST classic model with its recipe; return the model and its results."""
     from zoo.models import build
 
@@ -108,15 +124,21 @@ def train_mnist_model(name: str, data: mnist_data.Mnist, seed: int = 0, epochs: 
                 layer.trainable = False
         probe = AUTOENCODER_PROBE
         probe_steps = probe.epochs * int(np.ceil(len(x) / probe.batch_size))
-        model.compile(optimizer=_optimizer(probe, probe_steps),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(
+            optimizer=_optimizer(probe, probe_steps),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
         _fit_epochs(model, x, y, probe, probe.epochs, seed, verbose)
         for layer in model.layers:
             layer.trainable = True
         results["reconstruction_mse"] = reconstruction_mse(model, data.x_test)
     else:
-        model.compile(optimizer=_optimizer(recipe, steps),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(
+            optimizer=_optimizer(recipe, steps),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
         _fit_epochs(model, x, y, recipe, epochs, seed, verbose)
     results["accuracy"] = accuracy(model, data.x_test, data.y_test)
     results["evaluated_on"] = "MNIST test set (10,000 images)"
@@ -140,14 +162,19 @@ def save_inference_weights(model, name: str, path: Path) -> None:
     clean.save_weights(str(path))
 
 
-def train(names: Iterable[str] | None, out_dir: str | Path, data_path: str | Path | None = None,
-          seed: int = 0, epochs: int | None = None, limit: int | None = None,
-          verbose: int = 2, log: Callable[[str], None] = print) -> dict[str, dict]:
+def train(
+    names: Iterable[str] | None,
+    out_dir: str | Path,
+    data_path: str | Path | None = None,
+    seed: int = 0,
+    epochs: int | None = None,
+    limit: int | None = None,
+    verbose: int = 2,
+    log: Callable[[str], None] = print,
+) -> dict[str, dict]:
     """Train ``names`` (default: every trainable classic), write ``<name>.weights.h5`` and
     ``results.json`` (accuracy, sha256, training time, recipe) into ``out_dir``.
     """
-    from zoo.weights import sha256_file
-
     names = list(names or TRAINABLE)
     for name in names:
         registry.get_spec(name)  # did-you-mean for typos
@@ -167,15 +194,18 @@ def train(names: Iterable[str] | None, out_dir: str | Path, data_path: str | Pat
         if name == "perceptron":
             model, results = train_perceptron(seed=seed)
         else:
-            model, results = train_mnist_model(name, data, seed=seed, epochs=epochs, limit=limit,
-                                               verbose=verbose)
+            model, results = train_mnist_model(
+                name, data, seed=seed, epochs=epochs, limit=limit, verbose=verbose
+            )
         results["train_seconds"] = round(time.perf_counter() - started, 1)
         path = out_dir / f"{name}.weights.h5"
         save_inference_weights(model, name, path)
         results["sha256"] = sha256_file(path)
         results["seed"] = seed
         all_results[name] = results
-        results_path.write_text(json.dumps(all_results, indent=2, sort_keys=True) + "\n")
-        log(f"   {name}: accuracy {results['accuracy']:.2f} % in {results['train_seconds']} s, "
-            f"sha256 {results['sha256']}")
+        atomic_write(results_path, json.dumps(all_results, indent=2, sort_keys=True) + "\n")
+        log(
+            f"   {name}: accuracy {results['accuracy']:.2f} % in {results['train_seconds']} s, "
+            f"sha256 {results['sha256']}"
+        )
     return {name: all_results[name] for name in names}

@@ -1,0 +1,129 @@
+"""Export a Keras model to a runtime's file format, check it against TensorFlow, keep it only
+if they agree.
+
+Exports use Keras' own ``model.export`` (ONNX through tf2onnx, LiteRT through TensorFlow's
+converter). The artefact is compared with the TensorFlow model on random inputs (max absolute
+difference and top-1 agreement) and refused if they disagree; what was measured is written
+beside it as ``FILE.json``. Exports are made under a lock per file and moved into place
+atomically, so processes exporting the same artefact at once end with one good file.
+
+Example:
+    >>> path = zoo.exporter.artefact_path(spec, "predictions", (28, 28, 1), sha256, "onnx")
+    >>> zoo.exporter.ensure_artefact(lambda: zoo.load("mnist_convnet"), "predictions",
+    ...                              "onnx", path, (28, 28, 1))
+    {'max_abs_difference': 1.2e-07, 'top1_agreement': 1.0}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo.engines import SUFFIX, open_engine, tf_engine
+from zoo.errors import ZooError
+from zoo.files import atomic_write, file_lock
+from zoo.spec import ModelSpec
+
+#: Packages each format needs to export (besides Keras and TensorFlow).
+EXPORT_PACKAGES = {"onnx": ("tf2onnx", "onnx"), "litert": ()}
+CHECK_BATCH = 4
+TOLERANCE = 1e-3
+
+
+class ConversionError(ZooError):
+    """An exported model that disagrees with TensorFlow (or failed to convert); not kept."""
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "none"
+
+
+def artefact_dir() -> Path:
+    """``$KERAS_HOME/models/zoo-runtimes``: where exported artefacts are cached."""
+    from zoo.cache import cache_dir
+
+    return cache_dir() / "zoo-runtimes"
+
+
+def artefact_path(
+    spec: ModelSpec, output: str, input_shape, weights_sha256: str, engine: str
+) -> Path:
+    """Cache path of an artefact, keyed by everything that changes it: model, output, input
+    shape, weights, engine and the exporters' versions."""
+    versions = [_version(p) for p in ("keras", "tensorflow", *EXPORT_PACKAGES[engine])]
+    key = json.dumps([spec.name, output, list(input_shape), weights_sha256, engine, versions])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return artefact_dir() / f"{spec.name}-{output}-{digest}{SUFFIX[engine]}"
+
+
+def export_checked(model, output: str, engine: str, path: Path, input_shape) -> dict[str, Any]:
+    """Export ``model`` for ``engine`` to ``path``, compare it with TensorFlow, and move it
+    into place only if they agree; return the comparison.
+
+    Raises:
+        ConversionError: the exporter failed, or the artefact disagrees with TensorFlow.
+    """
+    from zoo.backend import quiet_tensorflow, stderr_silenced
+
+    quiet_tensorflow()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=SUFFIX[engine])
+    os.close(handle)
+    try:
+        rng = np.random.default_rng(0)
+        batch = rng.uniform(0, 255, (CHECK_BATCH, *input_shape)).astype(np.float32)
+        expected = tf_engine(model, output).run(batch)
+        model(batch[:1], training=False)  # Keras exports only models that have been called
+        try:
+            with warnings.catch_warnings(), stderr_silenced():
+                warnings.simplefilter("ignore")  # exporters' deprecation and C++ log noise
+                model.export(temp, format=engine, verbose=False)
+        except Exception as error:  # exporters raise many types
+            raise ConversionError(
+                f"Could not export {model.name} for {engine}: {type(error).__name__}: {error}"
+            ) from None
+        actual = open_engine(engine, Path(temp)).run(batch)
+        difference = float(np.max(np.abs(actual - expected)))
+        scale = float(np.max(np.abs(expected))) or 1.0
+        agree = float(
+            np.mean(
+                actual.reshape(len(batch), -1).argmax(1)
+                == expected.reshape(len(batch), -1).argmax(1)
+            )
+        )
+        report = {"max_abs_difference": difference, "top1_agreement": agree}
+        if difference > TOLERANCE * max(1.0, scale) or agree < 1.0:
+            raise ConversionError(
+                f"The {engine} export of {model.name} disagrees with TensorFlow (max abs "
+                f"difference {difference:.3g}, top-1 agreement {agree:.0%}); it was not kept"
+            )
+        os.replace(temp, path)
+        atomic_write(Path(str(path) + ".json"), json.dumps(report))
+        return report
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+def ensure_artefact(
+    model_factory: Callable[[], Any], output: str, engine: str, path: Path, input_shape
+) -> dict[str, Any] | None:
+    """Make the artefact at ``path`` unless it exists: under a lock per file, so that of
+    several processes asking at once one exports and the others wait and reuse its file.
+    Returns the comparison when this call exported, None when the file was there."""
+    with file_lock(path.with_name(path.name + ".lock")):
+        if path.exists():
+            return None
+        return export_checked(model_factory(), output, engine, path, input_shape)

@@ -1,0 +1,46 @@
+"""sha256 and md5 of files: a leaf utility every other module may use. No TensorFlow import.
+
+A file is read once per process while it is unchanged, however many checks a run makes (the
+runtime's cache key, then the load).
+
+Example:
+    >>> zoo.hashing.sha256_file("zoo/data/weights/mlp_625.weights.h5")[:12]
+    '57a6a1f9083b'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+#: (path, device, inode, size, mtime_ns) -> hashes. Any later write changes the key; as in git's
+#: "racy clean" rule, a file modified in the last RACY_SECONDS is not remembered, since
+#: file-system timestamps are coarser than a quick rewrite.
+_HASHED: dict[tuple, dict[str, str]] = {}
+RACY_SECONDS = 2.0
+CHUNK_BYTES = 1 << 20
+
+
+def file_hashes(path: str | Path) -> dict[str, str]:
+    """``{"sha256": ..., "md5": ...}`` of a file, in one pass; remembered in this process while
+    the file is unchanged (same inode, size and modification time)."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    key = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if key in _HASHED:
+        return dict(_HASHED[key])
+    sha256, md5 = hashlib.sha256(), hashlib.md5()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK_BYTES), b""):
+            sha256.update(chunk)
+            md5.update(chunk)
+    hashes = {"sha256": sha256.hexdigest(), "md5": md5.hexdigest()}
+    if time.time() - stat.st_mtime > RACY_SECONDS:
+        _HASHED[key] = hashes
+    return dict(hashes)
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file (see ``file_hashes``)."""
+    return file_hashes(path)["sha256"]

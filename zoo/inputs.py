@@ -1,0 +1,208 @@
+"""What a command reads: image sources resolved to files, and files decoded into batches.
+
+``find_sources`` turns what a user names — a folder (recursive; one sub-folder per class gives
+labels), a glob (``"photos/**/*.jpg"``), a ``.txt`` list of paths, or files — into one ordered
+list of paths; ``zoo predict`` and ``zoo features`` both use it. ``prepared_batches`` decodes
+those files in threads, a few batches ahead of the model, the way the model's spec wants them.
+
+Example:
+    >>> source = zoo.inputs.find_sources("photos/")
+    >>> source.paths[:2], source.label_names
+    (['photos/cat/1.jpg', 'photos/cat/2.jpg'], ['cat', 'dog'])
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import glob
+import os
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from zoo import images
+from zoo.errors import InputError
+from zoo.spec import ModelSpec
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
+LIST_SUFFIXES = (".txt",)
+GLOB_CHARACTERS = "*?["
+#: Batches decoded ahead of the model.
+BATCHES_AHEAD = 2
+#: Images per forward pass when the caller does not say.
+DEFAULT_BATCH_SIZE = 32
+#: With a centre crop, the fraction of the shorter side kept when the caller does not say
+#: (timm's default ``crop_pct``).
+DEFAULT_CROP_FRACTION = 0.875
+
+
+@dataclass
+class Source:
+    """Image files to process, with class labels when the folder has one sub-folder per class."""
+
+    paths: list[str]
+    labels: list[int] | None = None
+    label_names: list[str] | None = None
+
+
+def _images_under(folder: Path) -> list[str]:
+    return sorted(
+        str(p) for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
+
+
+def _class_folders(folder: Path) -> Source | None:
+    """A folder of one sub-folder per class (and no loose images): paths with labels."""
+    classes = sorted(p for p in folder.iterdir() if p.is_dir())
+    loose = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+    if not classes or loose:
+        return None
+    paths, labels = [], []
+    for index, class_folder in enumerate(classes):
+        found = _images_under(class_folder)
+        paths.extend(found)
+        labels.extend([index] * len(found))
+    return Source(paths, labels, [c.name for c in classes])
+
+
+def _is_glob(item: str) -> bool:
+    return any(char in item for char in GLOB_CHARACTERS) and not Path(item).exists()
+
+
+def _expand(item: str) -> list[str]:
+    """One named source as paths: a folder's images, a glob's matches, a list's lines, a file."""
+    path = Path(item)
+    if _is_glob(item):
+        matches = sorted(glob.glob(item, recursive=True))
+        if not matches:
+            raise InputError(f"{item}: no file matches this pattern")
+        found: list[str] = []
+        for match in matches:
+            if Path(match).is_dir():
+                found.extend(_images_under(Path(match)))
+            elif Path(match).suffix.lower() in IMAGE_SUFFIXES:
+                found.append(match)
+        return found
+    if path.is_dir():
+        return _images_under(path)
+    if path.suffix.lower() in LIST_SUFFIXES and path.is_file():
+        lines = path.read_text().splitlines()
+        return [line.strip() for line in lines if line.strip()]
+    return [item]  # a file, or a missing one: reported per file when it is read
+
+
+def find_sources(src: str | Path | Sequence[str | Path]) -> Source:
+    """Resolve ``src`` into image paths, in a stable order.
+
+    ``src`` is one item or a list of them; each item is a folder (searched recursively), a glob
+    pattern (``**`` matches folders at any depth), a ``.txt`` file listing one path per line,
+    or an image file. A single folder whose entries are all sub-folders is read as one class
+    per sub-folder (sorted names), which gives ``labels`` and ``label_names``. A missing file
+    among several is kept, to be reported on its own when it is read.
+
+    Raises:
+        InputError: a single item that does not exist, or a pattern that matches nothing.
+
+    Example:
+        >>> find_sources(["a.png", "more/*.jpg"]).paths
+        ['a.png', 'more/1.jpg', 'more/2.jpg']
+    """
+    items = [str(src)] if isinstance(src, (str, Path)) else [str(item) for item in src]
+    if not items:
+        raise InputError("No images given: name a folder, a glob, a .txt list or image files")
+    if len(items) == 1 and not _is_glob(items[0]) and not Path(items[0]).exists():
+        raise InputError(f"{items[0]}: no such file or folder")
+    if len(items) == 1 and Path(items[0]).is_dir():
+        labelled = _class_folders(Path(items[0]))
+        if labelled is not None:
+            return labelled
+    return Source([path for item in items for path in _expand(item)])
+
+
+def checked_batch_size(batch_size: int | None) -> int:
+    """``batch_size``, or ``DEFAULT_BATCH_SIZE`` for None; an ``InputError`` unless positive."""
+    if batch_size is None:
+        return DEFAULT_BATCH_SIZE
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InputError(f"batch size must be a positive integer, received {batch_size!r}")
+    return batch_size
+
+
+def prepare_file(
+    spec: ModelSpec,
+    path: str | Path,
+    crop_fraction: float | None = None,
+    input_shape: Sequence[int] | None = None,
+) -> np.ndarray:
+    """Decode one image file into one model input, the way ``spec`` wants it: resized RGB
+    pixels for ImageNet models, an MNIST-like digit for the MNIST ones.
+
+    Raises:
+        InputError: the file is missing or unreadable, or the model takes no image files.
+    """
+    if spec.dataset == "imagenet":
+        height, width = (input_shape or spec.input_shape)[:2]
+        side = max(height, width) / (crop_fraction or 1.0)
+        image = images.open_image(path, min_side=int(np.ceil(side)))
+        return images.resize_for_model(image, height, width, crop_fraction)
+    if spec.preprocessing == "mnist":
+        image = images.open_image(path)
+        try:
+            return images.to_mnist_digit(image).reshape(spec.input_shape)
+        except InputError as error:
+            raise InputError(f"{path}: {error}") from None
+    raise InputError(
+        f"Model {spec.name!r} does not take image files (its input is {spec.input_shape}); "
+        "image models: the MNIST and ImageNet ones (`zoo list --dataset mnist`)"
+    )
+
+
+def prepared_batches(
+    spec: ModelSpec,
+    paths: Sequence[str | Path],
+    batch_size: int,
+    *,
+    crop_fraction: float | None = None,
+    input_shape=None,
+    workers: int | None = None,
+) -> Iterator[tuple[list[int], np.ndarray | None, list[tuple[int, str]]]]:
+    """Yield (indices, batch, errors) per ``batch_size`` files, in order, while the next batches
+    are decoded in ``workers`` threads; ``errors`` are (index, reason) for unreadable files."""
+
+    def prepare(index_path):
+        index, path = index_path
+        try:
+            return index, prepare_file(spec, path, crop_fraction, input_shape), None
+        except InputError as error:
+            return index, None, str(error)
+        except Exception as error:  # a decoder bug must not stop the run
+            return index, None, f"{path}: {type(error).__name__}: {error}"
+
+    ahead: queue.Queue = queue.Queue(maxsize=BATCHES_AHEAD)
+    stop = threading.Event()
+    workers = workers or min(8, os.cpu_count() or 2)
+
+    def producer():
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            for start in range(0, len(paths), batch_size):
+                if stop.is_set():
+                    break
+                chunk = list(enumerate(paths[start : start + batch_size], start=start))
+                done = list(pool.map(prepare, chunk))
+                good = [(i, x) for i, x, e in done if x is not None]
+                errors = [(i, e) for i, x, e in done if x is None]
+                batch = np.stack([x for _, x in good]) if good else None
+                ahead.put(([i for i, _ in good], batch, errors))
+        ahead.put(None)
+
+    thread = threading.Thread(target=producer, daemon=True)
+    thread.start()
+    try:
+        while (item := ahead.get()) is not None:
+            yield item
+    finally:
+        stop.set()
