@@ -40,6 +40,16 @@ def test_training_is_deterministic(tmp_path):
     assert other_seed["softmax_regression"]["sha256"] != runs[0]["softmax_regression"]["sha256"]
 
 
+def test_the_perceptron_retrains_to_its_shipped_file_byte_for_byte(tmp_path):
+    """The quick one of the slow retraining tests, in CI: a weights file records each layer's
+    class (the file of a model whose preprocessing layer changes class changes bytes, however
+    equal its values), so a change of model layout shows here at once."""
+    from zoo.classics.train import train
+
+    results = train(["perceptron"], out_dir=tmp_path, verbose=0, log=lambda _: None)
+    assert results["perceptron"]["sha256"] == zoo.get_spec("perceptron").weights.sha256
+
+
 def test_cli_train_writes_loadable_weights_and_results(tmp_path):
     out = tmp_path / "out"
     run_zoo(

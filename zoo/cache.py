@@ -123,7 +123,7 @@ def check_file(
     Example:
         >>> spec = zoo.get_spec("mnist_convnet")
         >>> check_file(zoo.shipped.shipped_path(spec), spec.weights, move_bad=False)[:8]
-        '42c9f05d'
+        '7fb7eaab'
     """
     path = Path(path)
     if not path.is_file():

@@ -5,7 +5,7 @@ runtime's cache key, then the load).
 
 Example:
     >>> zoo.hashing.sha256_file("zoo/data/weights/mlp_625.weights.h5")[:12]
-    '57a6a1f9083b'
+    '0854fb04bea2'
 """
 
 from __future__ import annotations

@@ -102,7 +102,7 @@ class AutoencoderClassifier(keras.Model):
 
     def reconstruct(self, images):
         """Images (N, 28, 28[, 1]) in 0..255 -> reconstructions (N, 28, 28) in 0..1."""
-        code_model = keras.Model(self.inputs, self.get_layer("code").output)
+        code_model = keras.Model(self.inputs[0], self.get_layer("code").output)
         return self.decoder(code_model(images))
 
     def get_config(self):
