@@ -70,8 +70,6 @@ def extract_features(
         raise InputError(f"dtype must be float32 or float16, received {dtype!r}")
     batch_size = checked_batch_size(batch_size)
     source = find_sources(src)
-    if not source.paths:
-        raise InputError(f"No image files found in {src}")
     runner = _runner(model_or_name, spec, stage, weights, runtime, input_shape)
     store = open_store(
         out,

@@ -105,7 +105,8 @@ def find_sources(src: str | Path | Sequence[str | Path]) -> Source:
     among several is kept, to be reported on its own when it is read.
 
     Raises:
-        InputError: a single item that does not exist, or a pattern that matches nothing.
+        InputError: a single item that does not exist, a pattern that matches nothing, or no
+            image file at all.
 
     Example:
         >>> find_sources(["a.png", "more/*.jpg"]).paths
@@ -116,11 +117,14 @@ def find_sources(src: str | Path | Sequence[str | Path]) -> Source:
         raise InputError("No images given: name a folder, a glob, a .txt list or image files")
     if len(items) == 1 and not _is_glob(items[0]) and not Path(items[0]).exists():
         raise InputError(f"{items[0]}: no such file or folder")
-    if len(items) == 1 and Path(items[0]).is_dir():
-        labelled = _class_folders(Path(items[0]))
-        if labelled is not None:
-            return labelled
-    return Source([path for item in items for path in _expand(item)])
+    source = _class_folders(Path(items[0])) if len(items) == 1 and Path(items[0]).is_dir() else None
+    source = source or Source([path for item in items for path in _expand(item)])
+    if not source.paths:
+        raise InputError(
+            f"No image files found in {', '.join(items)} (image files end in "
+            f"{', '.join(IMAGE_SUFFIXES)})"
+        )
+    return source
 
 
 def checked_batch_size(batch_size: int | None) -> int:

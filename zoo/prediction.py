@@ -84,8 +84,6 @@ def predict(
         if spec is None:
             raise InputError("image files need a registered model (pass its name) to prepare them")
         paths = find_sources(images).paths
-        if not paths:
-            raise InputError(f"No image files found in {images}")
         batch = np.stack([prepare_file(spec, path) for path in paths])
     else:
         batch = np.asarray(images)
@@ -144,8 +142,6 @@ def predict_files(
         raise InputError(f"--top must be at least 1, received {top}")
     batch_size = checked_batch_size(batch_size)
     files = find_sources(src).paths
-    if not files:
-        raise InputError(f"No image files found in {src}")
     names = labels_lib.names(spec.labels, spec.num_classes)
     wordnet_ids = labels_lib.wordnet_ids(spec.labels)
     results: list[dict[str, Any]] = [{"file": path, "model": spec.name} for path in files]
