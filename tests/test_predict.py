@@ -203,11 +203,10 @@ def test_cli_predict_on_a_folder_prints_each_error_once(tmp_path):
 
 
 def test_cli_crop_fraction_implies_a_centre_crop(tmp_path):
-    image = SHARED_PHOTO
-    plain = json.loads(
-        run_zoo(
+    def top_1(*crop: str) -> list:
+        command = (
             "predict",
-            image,
+            SHARED_PHOTO,
             "--model",
             "mobilenet_v1_0.25_128",
             "--weights",
@@ -215,48 +214,18 @@ def test_cli_crop_fraction_implies_a_centre_crop(tmp_path):
             "--json",
             "--top",
             "1",
-            check=True,
-        ).stdout
-    )
-    implied = json.loads(
-        run_zoo(
-            "predict",
-            image,
-            "--model",
-            "mobilenet_v1_0.25_128",
-            "--weights",
-            SHARED_TOP,
-            "--json",
-            "--top",
-            "1",
-            "--crop-fraction",
-            "0.5",
-            check=True,
-        ).stdout
-    )
-    explicit = json.loads(
-        run_zoo(
-            "predict",
-            image,
-            "--model",
-            "mobilenet_v1_0.25_128",
-            "--weights",
-            SHARED_TOP,
-            "--json",
-            "--top",
-            "1",
-            "--crop",
-            "center",
-            "--crop-fraction",
-            "0.5",
-            check=True,
-        ).stdout
-    )
+            *crop,
+        )
+        return json.loads(run_zoo(*command, check=True).stdout)
+
+    plain = top_1()
+    implied = top_1("--crop-fraction", "0.5")
+    explicit = top_1("--crop", "center", "--crop-fraction", "0.5")
     assert implied == explicit and implied != plain
     assert_clean_error(
         run_zoo(
             "predict",
-            image,
+            SHARED_PHOTO,
             "--model",
             "mobilenet_v1_0.25_128",
             "--crop",

@@ -264,3 +264,16 @@ def test_concurrent_choices_are_all_kept(tmp_path, private_cache):
     choices = json.loads((private_cache / "choices.json").read_text())
     assert len(choices) == 160 and set(choices.values()) == {"onnx"}
     assert not list(private_cache.glob("choices.json.*.tmp"))
+
+
+def test_a_read_only_cache_still_serves_its_artefacts(private_cache):
+    reference = predict_files(MODEL, PHOTOS, weights=TOP, top=3, runtime="onnx")  # exports
+    for lock in private_cache.glob("*.lock"):
+        lock.unlink()
+    private_cache.chmod(0o555)  # what a shared, pre-filled cache looks like to its users
+    try:  # (root may write anyway: the check that nothing was written holds for everyone)
+        again = predict_files(MODEL, PHOTOS, weights=TOP, top=3, runtime="onnx")
+    finally:
+        private_cache.chmod(0o755)
+    assert again == reference
+    assert not list(private_cache.glob("*.lock"))  # nothing was written

@@ -149,7 +149,7 @@ def cmd_features(args) -> int:
 
     result = extract_features(
         args.model,
-        args.src if len(args.src) > 1 else args.src[0],
+        args.src,
         stage=args.stage,
         weights=args.weights,
         out=args.out,

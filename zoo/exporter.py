@@ -122,7 +122,12 @@ def ensure_artefact(
 ) -> dict[str, Any] | None:
     """Make the artefact at ``path`` unless it exists: under a lock per file, so that of
     several processes asking at once one exports and the others wait and reuse its file.
-    Returns the comparison when this call exported, None when the file was there."""
+    Returns the comparison when this call exported, None when the file was there.
+
+    A file already there is used without the lock, as before there was one: a read-only cache
+    that holds its artefacts (a shared or pre-filled one) still serves them."""
+    if path.exists():
+        return None
     with file_lock(path.with_name(path.name + ".lock")):
         if path.exists():
             return None
