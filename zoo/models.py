@@ -160,14 +160,13 @@ def resolve_model(
     return model_or_name, spec
 
 
-def with_new_head(backbone: keras.Model, num_classes: int, name: str, pooled=None) -> keras.Model:
-    """``backbone``'s pooled features (its output, or the tensor ``pooled`` inside it) followed
-    by a fresh softmax classifier named ``predictions``."""
+def with_new_head(backbone: keras.Model, num_classes: int, name: str, pooled) -> keras.Model:
+    """``backbone`` with a fresh softmax classifier named ``predictions`` on ``pooled``, its
+    pooled-features tensor (its output, for a keras.applications backbone built with
+    ``pooling="avg"``)."""
     import keras
 
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(
-        backbone.output if pooled is None else pooled
-    )
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(pooled)
     return keras.Model(model_inputs(backbone), outputs, name=name)
 
 
