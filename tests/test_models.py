@@ -52,6 +52,7 @@ def fresh_session():
     import keras
 
     keras.backend.clear_session()
+    keras.utils.set_random_seed(0)  # the same initial weights on every run
     yield
     keras.backend.clear_session()
     gc.collect()
@@ -171,11 +172,21 @@ def test_runs_a_batch_of_two_swaps_its_head_and_trains(name):
         assert spec.weights.source == "builtin"
         return
     variables = model.trainable_variables
+    if swappable_head(spec):
+        # The loss is taken on the head's logits: a randomly initialised deep backbone gives
+        # logits in the hundreds, whose softmax saturates and whose clipped cross-entropy then
+        # passes no gradient at all (EfficientNetV2-L did, one run in a few).
+        head = model.get_layer("predictions")
+        model = keras.Model(model.inputs, [head.input, model.output])
     with tf.GradientTape() as tape:  # BatchNorm in inference mode, as fine-tuning keeps it
-        outputs = model(x, training=False)
         if swappable_head(spec):
-            loss = keras.losses.sparse_categorical_crossentropy(CLASSIFIER_LOSS_LABELS, outputs)
+            pooled, outputs = model(x, training=False)
+            logits = keras.ops.matmul(pooled, head.kernel) + head.bias
+            loss = keras.losses.sparse_categorical_crossentropy(
+                CLASSIFIER_LOSS_LABELS, logits, from_logits=True
+            )
         else:
+            outputs = model(x, training=False)
             loss = keras.ops.square(outputs - 0.5)
         loss = keras.ops.mean(loss)
     if swappable_head(spec):
