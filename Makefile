@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,fast]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,fast,plots]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -18,6 +18,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/zoo predict zoo/data/samples/*.png --model mnist_convnet --top 3
 	$(BIN)/zoo classics table $(if $(MNIST),--data $(MNIST),)
+	$(BIN)/zoo classics transfer --out runs/optdigits --quiet
+	$(BIN)/zoo predict runs/optdigits/held-out/*.png --model runs/optdigits/fine-tuned --top 2
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -q -n 2

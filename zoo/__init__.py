@@ -1,10 +1,11 @@
 """keras-zoo: one registry and one interface for classic and pretrained Keras models.
 
-``import zoo`` never imports TensorFlow: ``load``, ``predict``, ``extract_features`` and
-``verify`` are the functions of their modules, imported on first use (PEP 562), so
-``help(zoo.load)`` and ``inspect.signature(zoo.load)`` show their real parameters. zoo's own
-Keras objects are registered as soon as Keras is imported, by zoo or by anyone else, so a
-``.keras`` file saved from a zoo model loads with ``keras.saving.load_model`` after ``import zoo``.
+``import zoo`` never imports TensorFlow: ``load``, ``predict``, ``extract_features``,
+``fine_tune``, ``probe`` and ``verify`` are the functions of their modules, imported on first
+use (PEP 562), so ``help(zoo.load)`` and ``inspect.signature(zoo.load)`` show their real
+parameters. zoo's own Keras objects are registered as soon as Keras is imported, by zoo or by
+anyone else, so a ``.keras`` file saved from a zoo model loads with
+``keras.saving.load_model`` after ``import zoo``.
 
 Example:
     >>> import zoo
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from zoo.errors import (
     DataError,
     InputError,
+    TrainingError,
     UnknownModelError,
     WeightsError,
     WeightsHashError,
@@ -35,8 +37,10 @@ from zoo.version import __version__
 
 if TYPE_CHECKING:
     from zoo.features import extract_features as extract_features
+    from zoo.finetune import fine_tune as fine_tune
     from zoo.models import load as load
     from zoo.prediction import predict as predict
+    from zoo.probing import probe as probe
     from zoo.verification import verify as verify
 
 #: Public functions imported on first use: name -> the module that defines it.
@@ -45,12 +49,15 @@ LAZY_FUNCTIONS = {
     "predict": "zoo.prediction",
     "extract_features": "zoo.features",
     "verify": "zoo.verification",
+    "fine_tune": "zoo.finetune",
+    "probe": "zoo.probing",
 }
 
 __all__ = [
     "DataError",
     "InputError",
     "ModelSpec",
+    "TrainingError",
     "UnknownModelError",
     "WeightsError",
     "WeightsHashError",

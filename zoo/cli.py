@@ -16,7 +16,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from zoo import registry
+from zoo import registry, run_dir
+from zoo.cli_training import add_finetune_parser, add_probe_parser, list_runs
 from zoo.errors import InputError, ZooError
 from zoo.text import format_params, format_table
 from zoo.version import __version__
@@ -27,6 +28,8 @@ def _print_json(data) -> None:
 
 
 def cmd_list(args) -> int:
+    if args.pattern and Path(args.pattern).is_dir():
+        return list_runs(args.pattern)
     names = registry.list_models(args.pattern, dataset=args.dataset, pretrained=args.pretrained)
     specs = [registry.get_spec(name) for name in names]
     if args.json:
@@ -82,6 +85,8 @@ def cmd_info(args) -> int:
     recorded = recorded_results().get(spec.name)
     if recorded:
         info["ours"] = recorded
+    if run_dir.is_run_dir(args.name):
+        info["run"] = run_dir.run_summary(args.name)
     if args.json:
         _print_json(info)
         return 0
@@ -174,6 +179,19 @@ def cmd_features(args) -> int:
 def cmd_bench(args) -> int:
     from zoo.bench import batch_sweep, run
 
+    if args.finetune:
+        from zoo.bench_finetune import finetune_bench
+
+        print(
+            finetune_bench(
+                args.model,
+                images=args.images,
+                image_size=args.image_size,
+                batch_size=args.batch_size or 32,
+                weights=None if args.weights == "none" else args.weights,
+            )
+        )
+        return 0
     if args.batch_sweep:
         print(batch_sweep(args.model, weights=args.weights))
         return 0
@@ -294,6 +312,23 @@ def cmd_classics_backprop(args) -> int:
     return 0
 
 
+def cmd_classics_transfer(args) -> int:
+    from zoo.classics.transfer import run_transfer
+
+    rows = run_transfer(Path(args.out), progress=not args.quiet)
+    if args.json:
+        _print_json(rows)
+        return 0
+    shown = [{**row, "accuracy": f"{row['accuracy']:.2%}"} for row in rows]
+    print(
+        "Transfer learning on 300 real handwritten digits (optdigits, 8x8 scans, 30 per "
+        f"class), {rows[0]['held-out images']} held out:"
+    )
+    print(format_table(shown, ["model", "weights", "train images", "accuracy", "run"]))
+    print(f"held-out samples: {Path(args.out) / 'held-out'}")
+    return 0
+
+
 def cmd_classics_prewitt(args) -> int:
     from zoo.classics.prewitt import write_edges
 
@@ -338,7 +373,11 @@ def build_parser() -> argparse.ArgumentParser:
     offline, runtime, batch = shared["offline"], shared["runtime"], shared["batch"]
 
     sub = commands.add_parser("list", help="list the registered models")
-    sub.add_argument("pattern", nargs="?", help="shell wildcard on the name, e.g. 'mnist_*'")
+    sub.add_argument(
+        "pattern",
+        nargs="?",
+        help="shell wildcard on the name, e.g. 'mnist_*'; or a folder: its fine-tuning runs",
+    )
     sub.add_argument("--dataset", help=f"only this dataset ({', '.join(registry.datasets())})")
     group = sub.add_mutually_exclusive_group()
     group.add_argument(
@@ -358,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.set_defaults(handler=cmd_list)
 
     sub = commands.add_parser("info", help="show a model's spec and whether its weights verify")
-    sub.add_argument("name")
+    sub.add_argument("name", help="a registry name or a fine-tuning run directory")
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_info)
 
@@ -369,7 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SRC",
         help="image files, folders (recursive), globs or .txt lists of paths",
     )
-    sub.add_argument("--model", required=True, help="registry name, e.g. mnist_convnet")
+    sub.add_argument(
+        "--model", required=True, help="registry name (mnist_convnet) or a run directory"
+    )
     sub.add_argument(
         "--weights",
         default="default",
@@ -410,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.set_defaults(handler=cmd_features)
 
+    add_finetune_parser(commands, [offline, batch])
+    add_probe_parser(commands, [offline, batch])
+
     sub = commands.add_parser(
         "bench", help="throughput of the naive loop vs zoo's runtimes", parents=[batch]
     )
@@ -429,6 +473,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead: pure compute per batch size of one engine call (1..32), "
         "for ONNX Runtime and LiteRT, three runs each",
     )
+    sub.add_argument(
+        "--finetune",
+        action="store_true",
+        help="instead: fine-tuning speed, head on cached features vs through the backbone, "
+        "zoo's phase-2 loop vs model.fit (--images in memory, --image-size)",
+    )
+    sub.add_argument("--image-size", type=int, default=160, help="with --finetune (default 160)")
     sub.set_defaults(handler=cmd_bench)
 
     sub = commands.add_parser(
@@ -485,6 +536,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--steps", type=int, default=1, help="SGD updates to run (default 1)")
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_classics_backprop)
+
+    sub = classic_commands.add_parser(
+        "transfer",
+        help="fine-tune the MNIST convnet on the embedded optdigits vs training it from scratch",
+    )
+    sub.add_argument("--out", default="runs/optdigits", help="folder of the two run directories")
+    sub.add_argument("--quiet", action="store_true", help="no progress bars")
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=cmd_classics_transfer)
 
     sub = classic_commands.add_parser("prewitt", help="Prewitt edge detection of an image")
     sub.add_argument("image")

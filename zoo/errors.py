@@ -29,3 +29,8 @@ class InputError(ZooError, ValueError):
 
 class DataError(ZooError):
     """A data set (e.g. MNIST) that cannot be found or read."""
+
+
+class TrainingError(ZooError):
+    """Training that cannot go on (a loss that became NaN or infinite); the last good
+    checkpoint is kept."""

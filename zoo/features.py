@@ -62,6 +62,8 @@ def extract_features(
         >>> r.features.shape
         (10, 625)
     """
+    if isinstance(model_or_name, Path):  # a fine-tuning run directory
+        model_or_name = str(model_or_name)
     spec = registry.get_spec(
         model_or_name if isinstance(model_or_name, str) else model_or_name.name
     )

@@ -45,3 +45,29 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` (same suffixes, for writers that check them) to write
+    into; it replaces ``path`` atomically when the block ends without an error, and is removed
+    otherwise. A kill during the write leaves the previous ``path`` whole.
+
+    Example:
+        >>> with atomic_path(run / "model.keras") as temp:
+        ...     model.save(temp)
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix="".join(path.suffixes)
+    )
+    os.close(handle)
+    temp = Path(name)
+    temp.unlink()  # writers such as h5py and Keras create the file themselves
+    try:
+        yield temp
+        os.replace(temp, path)
+    finally:
+        if temp.exists():
+            temp.unlink()

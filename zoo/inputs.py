@@ -148,21 +148,38 @@ def prepare_file(
     Raises:
         InputError: the file is missing or unreadable, or the model takes no image files.
     """
+    _check_takes_images(spec)
+    min_side = None
     if spec.dataset == "imagenet":
         height, width = (input_shape or spec.input_shape)[:2]
-        side = max(height, width) / (crop_fraction or 1.0)
-        image = images.open_image(path, min_side=int(np.ceil(side)))
+        min_side = int(np.ceil(max(height, width) / (crop_fraction or 1.0)))
+    image = images.open_image(path, min_side=min_side)
+    try:
+        return prepare_image(spec, image, crop_fraction, input_shape)
+    except InputError as error:
+        raise InputError(f"{path}: {error}") from None
+
+
+def prepare_image(
+    spec: ModelSpec,
+    image: images.Image.Image,
+    crop_fraction: float | None = None,
+    input_shape: Sequence[int] | None = None,
+) -> np.ndarray:
+    """One decoded Pillow image as one model input for ``spec`` (see ``prepare_file``)."""
+    _check_takes_images(spec)
+    if spec.dataset == "imagenet":
+        height, width = (input_shape or spec.input_shape)[:2]
         return images.resize_for_model(image, height, width, crop_fraction)
-    if spec.preprocessing == "mnist":
-        image = images.open_image(path)
-        try:
-            return images.to_mnist_digit(image).reshape(spec.input_shape)
-        except InputError as error:
-            raise InputError(f"{path}: {error}") from None
-    raise InputError(
-        f"Model {spec.name!r} does not take image files (its input is {spec.input_shape}); "
-        "image models: the MNIST and ImageNet ones (`zoo list --dataset mnist`)"
-    )
+    return images.to_mnist_digit(image).reshape(spec.input_shape)
+
+
+def _check_takes_images(spec: ModelSpec) -> None:
+    if spec.dataset != "imagenet" and spec.preprocessing != "mnist":
+        raise InputError(
+            f"Model {spec.name!r} does not take image files (its input is {spec.input_shape}); "
+            "image models: the MNIST and ImageNet ones (`zoo list --dataset mnist`)"
+        )
 
 
 def prepared_batches(

@@ -32,8 +32,11 @@ def imagenet_index() -> tuple[tuple[str, str], ...]:
     return tuple(tuple(index[str(i)]) for i in range(len(index)))
 
 
-def names(label_set: str | None, count: int | None = None) -> tuple[str, ...]:
-    """The class names of ``label_set``; plain indices when it is ``None``."""
+def names(label_set: str | tuple[str, ...] | None, count: int | None = None) -> tuple[str, ...]:
+    """The class names of ``label_set`` (a set's name, or the names themselves); plain indices
+    when it is ``None``."""
+    if isinstance(label_set, (tuple, list)):
+        return tuple(label_set)
     if label_set is None:
         return tuple(str(index) for index in range(count or 0))
     if label_set == "imagenet":

@@ -124,6 +124,8 @@ def load(
         496885
     """
     spec = registry.get_spec(name)
+    if spec.weights is not None and spec.weights.source == "run":
+        return _load_run(spec, weights, include_top, num_classes, input_shape, features)
     keras_application = spec.keras_function is not None  # has a headless form and file
     if features is not None and keras_application and num_classes is None:
         include_top = "logits" in features
@@ -147,12 +149,35 @@ def load(
     return model
 
 
+def _load_run(spec: ModelSpec, weights, include_top, num_classes, input_shape, features):
+    """The model of a fine-tuning run directory (its verified ``model.keras``)."""
+    if weights != "default" or not include_top or input_shape is not None:
+        raise InputError(
+            f"{spec.name} is a fine-tuned run: it loads as it was saved (weights='default'; "
+            "no include_top/input_shape); take features= for its feature stages"
+        )
+    quiet_tensorflow()
+    import keras
+
+    path = weights_lib.resolve(spec, "default")
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as error:  # Keras raises many types for a bad archive
+        raise WeightsError(f"Could not load {path}: {error}") from None
+    if num_classes is not None:
+        _check_options(spec, True, num_classes, None)
+        model = with_new_head(model, num_classes, model.name, model.get_layer("predictions").input)
+    if features is not None:
+        model = feature_model(model, spec, list(features))
+    return model
+
+
 def resolve_model(
     model_or_name: Any, weights: Any = "default", **load_options: Any
 ) -> tuple[keras.Model, ModelSpec | None]:
     """(model, spec) for a registry name, a ModelSpec or a keras.Model (its spec found by its
     name; ``None`` for a model zoo does not know)."""
-    if isinstance(model_or_name, (str, ModelSpec)):
+    if isinstance(model_or_name, (str, Path, ModelSpec)):
         spec = registry.get_spec(model_or_name)
         return load(spec, weights=weights, **load_options), spec
     name = getattr(model_or_name, "name", None)
@@ -166,7 +191,9 @@ def with_new_head(backbone: keras.Model, num_classes: int, name: str, pooled) ->
     ``pooling="avg"``)."""
     import keras
 
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(pooled)
+    outputs = keras.layers.Dense(
+        num_classes, activation="softmax", name="predictions", dtype="float32"
+    )(pooled)  # float32 probabilities under a mixed-precision policy too
     return keras.Model(model_inputs(backbone), outputs, name=name)
 
 

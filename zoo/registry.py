@@ -16,6 +16,7 @@ import difflib
 import fnmatch
 from collections.abc import Iterable
 
+from zoo import run_dir
 from zoo.errors import UnknownModelError
 from zoo.spec import ModelSpec, validate_spec
 
@@ -92,7 +93,8 @@ def datasets() -> list[str]:
 
 
 def get_spec(name: str) -> ModelSpec:
-    """The spec registered under ``name``.
+    """The spec registered under ``name``, or the derived spec of a fine-tuning run directory
+    (``zoo.run_dir``) when ``name`` is a path to one.
 
     Raises:
         UnknownModelError: (a ``ValueError``) naming the closest registered names.
@@ -103,6 +105,9 @@ def get_spec(name: str) -> ModelSpec:
     """
     if isinstance(name, ModelSpec):
         return name
+    if run_dir.is_run_dir(name):
+        record = run_dir.read_run(name)
+        return run_dir.run_spec(name, get_spec(record.get("base_model")))
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):

@@ -24,8 +24,9 @@ PREPROCESSING_MODES = ("raw", "mnist", "caffe", "tf", "torch")
 #: Where a model's default weights come from.
 #: ``shipped``: a file in ``zoo/data/weights`` pinned by sha256;
 #: ``builtin``: fixed values the builder sets (a handcrafted filter, a textbook example);
-#: ``url``: a file downloaded into the Keras cache, checked against its hash on every load.
-WEIGHT_SOURCES = ("shipped", "builtin", "url")
+#: ``url``: a file downloaded into the Keras cache, checked against its hash on every load;
+#: ``run``: the ``model.keras`` of a fine-tuning run directory (``zoo.run_dir``).
+WEIGHT_SOURCES = ("shipped", "builtin", "url", "run")
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.]*[a-z0-9]$")
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
@@ -91,7 +92,8 @@ class ModelSpec:
         input_shape: shape of one input sample, without the batch axis.
         input_dtype: dtype of the model's input.
         num_classes: number of output classes, or ``None`` when the output is not a class score.
-        labels: name of the label set in ``zoo.labels`` (``mnist``), or ``None``.
+        labels: name of the label set in ``zoo.labels`` (``mnist``), the class names themselves
+            (a fine-tuning run's), or ``None``.
         preprocessing: one of ``PREPROCESSING_MODES``; applied inside the graph.
         weights: the default weights, or ``None`` for an architecture without weights.
         weights_no_top: the same weights without the classifier, for ``include_top=False``.
@@ -118,7 +120,7 @@ class ModelSpec:
     weights: WeightsSpec | None = None
     weights_no_top: WeightsSpec | None = None
     input_dtype: str = "float32"
-    labels: str | None = None
+    labels: str | tuple[str, ...] | None = None
     reference: Reference | None = None
     accuracy_floor: float | None = None
     year: int | None = None

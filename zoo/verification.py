@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from zoo import registry
 from zoo.cache import cached_path, check_file, expected_hash, source_url
@@ -27,6 +28,8 @@ def file_status(spec: ModelSpec, weights: WeightsSpec | None) -> dict[str, str]:
         return {"file": "", "status": "none" if weights is None else "builtin", "detail": ""}
     if weights.source == "shipped":
         path = shipped_path(spec)
+    elif weights.source == "run":
+        path = Path(weights.file)
     else:
         path = cached_path(weights)
         if not path.is_file():

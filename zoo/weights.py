@@ -52,6 +52,10 @@ def _default_file(spec: ModelSpec, requested: str, include_top: bool) -> Path | 
         )
     if spec.weights.source == "builtin":
         return None
+    if spec.weights.source == "run":  # a fine-tuning run's model.keras, pinned by its record
+        path = Path(spec.weights.file)
+        check_file(path, spec.weights, move_bad=False)
+        return path
     if spec.weights.source == "shipped":
         path = shipped_path(spec)
         check_file(path, spec.weights, move_bad=False)
