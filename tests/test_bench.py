@@ -83,3 +83,15 @@ def test_batch_sweep_prints_one_row_per_cpu_engine(tmp_path):
     for cells in rows.values():
         low_high = [tuple(map(float, cell.strip().split("–"))) for cell in cells]
         assert len(low_high) == 5 and all(0 < low <= high for low, high in low_high)
+
+
+def test_finetune_bench_prints_both_phases_side_by_side():
+    from zoo.bench_finetune import finetune_bench
+
+    table = finetune_bench("mnist_convnet", images=64, batch_size=32, repeats=1)
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 6  # the header and five measurements
+    rates = [float(row.split("|")[2]) for row in rows[1:]]
+    assert all(rate > 0 for rate in rates)
+    assert "× a head epoch through the frozen backbone (target ≥ 20×)" in table
+    assert "× plain model.fit (target ≥ 0.9×)" in table

@@ -273,6 +273,35 @@ def test_a_diverging_loss_stops_with_an_error_and_keeps_the_last_good_checkpoint
     assert floats and all(np.isfinite(v).all() for v in floats)
     best = keras.saving.load_model(out / run_dir.MODEL_FILE)  # the best epoch so far
     assert all(np.isfinite(w).all() for w in best.get_weights())
+    # the same call again resumes from that checkpoint, and diverges at the same step
+    with pytest.raises(zoo.TrainingError, match="nan at phase 2 epoch 2 batch 1"):
+        fine_tune("mnist_convnet", data, out, head_epochs=2, epochs=3, learning_rate=rates, **QUICK)
+    shutil.copy(next((data / "0").iterdir()), data / "0" / "added.png")
+    with pytest.raises(zoo.InputError, match="data differs from what the run in .* started on"):
+        fine_tune("mnist_convnet", data, out, head_epochs=2, epochs=3, learning_rate=rates, **QUICK)
+
+
+def test_an_output_folder_that_cannot_be_written_is_an_error_before_any_work(tmp_path):
+    data = digits_folder(tmp_path / "data", per_class=2, classes=range(2))
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")  # unwritable for root too, unlike chmod
+    with pytest.raises(zoo.InputError, match="Cannot write the run directory .*a_file/run: Not a"):
+        fine_tune("mnist_convnet", data, blocker / "run", **QUICK)
+
+
+def test_one_run_directory_one_writer_and_never_inside_the_data(tmp_path):
+    from zoo.files import exclusive_lock
+
+    data = digits_folder(tmp_path / "data", per_class=3, classes=range(2))
+    out = tmp_path / "run"
+    with exclusive_lock(out / ".lock"):  # as a `zoo finetune` running in another process
+        with pytest.raises(zoo.InputError, match="Another fine-tuning run is writing"):
+            fine_tune("mnist_convnet", data, out, **QUICK)
+    with pytest.raises(zoo.InputError, match="inside the data folder"):
+        fine_tune("mnist_convnet", data, data / "runs" / "a", **QUICK)
+    held = digits_folder(tmp_path / "held", per_class=2, classes=range(3))
+    with pytest.raises(zoo.DataError, match="validation class.*2 .*not among the training"):
+        fine_tune("mnist_convnet", data, out, validation=held, **QUICK)
 
 
 def test_head_on_cached_features_equals_head_through_the_frozen_backbone(tmp_path):
@@ -472,3 +501,14 @@ def test_zoo_probe_ranks_backbones_and_skips_uncached_ones_offline(tmp_path):
     assert result.stdout.index("mnist_convnet") < result.stdout.index("mobilenet_v1_0.25_128")
     with pytest.raises(zoo.UnknownModelError, match=r"No image classifier matches 'resnext\*'"):
         zoo.probe(data, ["resnext*"], out=None)
+
+
+def test_cached_features_come_from_the_prediction_runtime(tmp_path, monkeypatch):
+    keras_home = tmp_path / "keras"
+    monkeypatch.setenv("KERAS_HOME", str(keras_home))
+    monkeypatch.setenv("ZOO_RUNTIME", "onnx")
+    data = digits_folder(tmp_path / "data", per_class=15, classes=range(4))
+    run = fine_tune("mnist_convnet", data, tmp_path / "run", head_epochs=4, epochs=0, **QUICK)
+    exported = [p.name for p in (keras_home / "models" / "zoo-runtimes").glob("*.onnx")]
+    assert exported and all(name.startswith("mnist_convnet-pooled-") for name in exported)
+    assert run.metrics["accuracy"] >= 0.9

@@ -71,3 +71,28 @@ def atomic_path(path: Path) -> Iterator[Path]:
     finally:
         if temp.exists():
             temp.unlink()
+
+
+class LockedError(OSError):
+    """Another process holds the lock."""
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Like ``file_lock``, but raise ``LockedError`` at once instead of waiting when another
+    process holds it (for work that must not run twice at the same time)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockedError(f"{path} is locked by another process") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -39,7 +39,7 @@ from zoo import registry, run_dir
 from zoo.augmentation import augmenter, check_level
 from zoo.backend import dtype_policy, gpu_available, quiet_tensorflow, tf_dtype_policy
 from zoo.errors import InputError
-from zoo.files import atomic_path, atomic_write
+from zoo.files import LockedError, atomic_path, atomic_write, exclusive_lock
 from zoo.fit_loop import (
     epoch_order,
     evaluate,
@@ -76,6 +76,8 @@ CLASS_WEIGHTS = ("balanced",)
 UNFREEZE_HELP = (
     "'all', 'none', 'top:N' (the last N layers with weights) or a stage and '+' ('stage4+')"
 )
+#: Held while a process writes a run directory: a second one is refused, not interleaved.
+LOCK_FILE = ".lock"
 #: Files of a run directory that ``overwrite=True`` may remove (nothing else is touched).
 RUN_FILES = (
     run_dir.MODEL_FILE,
@@ -248,7 +250,7 @@ def _prepare_out(out: Path, arguments: dict[str, Any], overwrite: bool) -> str:
                 "another output folder, or pass --overwrite to start this one again"
             )
         return "finished" if recorded.get("status") == "finished" else "resume"
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and any(path.name != LOCK_FILE for path in out.iterdir()):
         raise InputError(
             f"{out} is a folder that holds other files and no run; name a new or empty folder"
         )
@@ -418,6 +420,7 @@ class _Trainer:
         self.checkpoints = out / run_dir.CHECKPOINTS
         self.name = run_dir.model_name(out)
         input_shape = _input_shape(spec, arguments["image_size"])
+        self.input_shape, self.weights, self.runner = input_shape, weights, None
         keras.utils.set_random_seed(self.seed)  # the new head's initial weights
         from zoo.models import load
 
@@ -496,18 +499,44 @@ class _Trainer:
         self.epochs(2, self.model, self.train.x, val_x, self.body_rate, augment, state)
 
     def features(self, x: np.ndarray, which: str) -> np.ndarray:
+        """The frozen backbone's pooled features of ``x`` (the head's input), computed once,
+        on the runtime the prediction path picks when it computes the same thing."""
         from tqdm import tqdm
 
+        if self.runner is None:
+            self.runner = self.feature_runner()
         chunks = []
         step = max(self.batch_size * 2, 64)
         with tqdm(
             total=len(x), desc=f"pooled features ({which})", unit="img", disable=not self.progress
         ) as bar:
             for start in range(0, len(x), step):
-                batch = x[start : start + step].astype("float32")
-                chunks.append(np.asarray(self.extractor(batch, training=False)))
-                bar.update(len(batch))
+                chunks.append(self.runner(x[start : start + step]))
+                bar.update(min(step, len(x) - start))
         return np.concatenate(chunks).astype("float32")
+
+    def feature_runner(self):
+        """A function of a batch giving pooled features. The registry's pooled stage is the
+        head's input except for ConvNeXt (whose classifier normalises after pooling), and a
+        runtime artefact is keyed by the weights file, so random weights run in Keras."""
+        extractor = self.extractor
+
+        def in_keras(batch):
+            return np.asarray(extractor.predict_on_batch(batch.astype("float32")))
+
+        if self.spec.family == "convnext" or self.weights in (None, "none"):
+            return in_keras
+        from zoo.models import feature_model
+        from zoo.runtimes import get_runner
+
+        runner = get_runner(
+            self.spec,
+            output="pooled",
+            weights=self.weights,
+            input_shape=self.input_shape if self.spec.dataset == "imagenet" else None,
+            model_factory=lambda: feature_model(self.model, self.spec, ["pooled"]),
+        )
+        return runner.run
 
     def epochs(self, phase, trained_model, x, val_x, rate, augment, state) -> None:
         from tqdm import tqdm
@@ -583,7 +612,8 @@ class _Trainer:
         write_history(self.out / run_dir.HISTORY_FILE, self.history)
         plotted = plots_available()
         if plotted:
-            title = f"{self.spec.name} fine-tuned on {Path(str(self.arguments['data'])).name}"
+            source = Path(str(self.arguments["data"])).name
+            title = f"{self.spec.name} fine-tuned on {source} ({len(self.train)} training images)"
             plot_curves(self.out / run_dir.CURVES_FILE, self.history, title)
             plot_confusion(self.out / run_dir.CONFUSION_FILE, metrics, "Confusion, best epoch")
         self.record.update(
@@ -718,14 +748,30 @@ def fine_tune(
     }
     _check_arguments(spec, arguments)
     out = Path(out).expanduser()
+    validation = _check_validation(validation)
+    _check_not_inside(out, data, validation)
+    _check_writable(out)
+    try:
+        with exclusive_lock(out / LOCK_FILE):
+            return _fine_tune(
+                spec, (data, validation), out, arguments, overwrite, weights, progress
+            )
+    except LockedError:
+        raise InputError(
+            f"Another fine-tuning run is writing {out} now; wait for it, or name another folder"
+        ) from None
+
+
+def _fine_tune(spec, sources, out, arguments, overwrite, weights, progress) -> FineTuneRun:
+    """``fine_tune`` once its arguments are checked and the run directory is locked;
+    ``sources`` is (data, validation)."""
     status = _prepare_out(out, arguments, overwrite)
     if status == "finished":
         return open_run(out)
     quiet_tensorflow()
-    input_shape = _input_shape(spec, image_size)
-    train, held, bad = _read_data(
-        spec, data, _check_validation(validation), input_shape, seed, progress
-    )
+    input_shape = _input_shape(spec, arguments["image_size"])
+    data, validation = sources
+    train, held, bad = _read_data(spec, data, validation, input_shape, arguments["seed"], progress)
     digest = _data_digest(train, held)
     if status == "resume":
         recorded = run_dir.read_run(out).get("data_sha256")
@@ -775,6 +821,32 @@ def fine_tune(
         bad_files=bad,
         class_counts=train.class_counts(),
     )
+
+
+def _check_not_inside(out: Path, *sources: Any) -> None:
+    """An ``InputError`` when the run directory is inside a data folder: its files (the PNG
+    plots) would become training images of the next run."""
+    target = out.resolve()
+    for source in sources:
+        if isinstance(source, (str, Path)) and Path(source).is_dir():
+            folder = Path(source).resolve()
+            if target == folder or folder in target.parents:
+                raise InputError(
+                    f"The run directory {out} is inside the data folder {source}: its files "
+                    "would be read as training images. Put it somewhere else"
+                )
+
+
+def _check_writable(out: Path) -> None:
+    """An ``InputError`` now, before any work, when ``out`` cannot be written."""
+    import tempfile
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        raise InputError(f"Cannot write the run directory {out}: {error.strerror}") from None
 
 
 def _start_run_dir(out: Path) -> None:
