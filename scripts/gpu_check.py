@@ -119,6 +119,34 @@ def main(argv: list[str] | None = None) -> None:
             rate, how = features_rate(model, folder, count, batch)
             print(f"| ZOO_PRECISION={precision}: {how} | {rate:.0f} |", flush=True)
         os.environ.pop("ZOO_PRECISION")
+    finetune_check(model, count)
+
+
+def finetune_check(model: str, count: int) -> None:
+    """A short zoo.fine_tune on random pixels: the policy it ran under, the dtype of its
+    probabilities (float32 under mixed precision too) and its phase-2 images/s."""
+    import zoo
+    from zoo.finetune import fine_tune
+
+    rng = np.random.default_rng(0)
+    shape = zoo.get_spec(model).input_shape
+    x = rng.integers(0, 256, (count, *shape), dtype=np.uint8)
+    y = np.arange(count) % 2
+    with tempfile.TemporaryDirectory() as folder:
+        run = fine_tune(
+            model, (x, y), Path(folder) / "run", weights=None, head_epochs=1, epochs=2,
+            validation=None, augment="none", progress=False,
+        )  # fmt: skip
+        dtype = run.model.get_layer("predictions").compute_dtype
+        policies = sorted({layer.dtype_policy.name for layer in run.model.layers})
+        rate = run.history[-1]["images_per_s"]
+    print()
+    print(f"| zoo.fine_tune, {count} images, {model} | value |")
+    print("|---|---|")
+    print(f"| layer dtype policies | {', '.join(policies)} |")
+    print(f"| head (probabilities) compute dtype | {dtype} |")
+    print(f"| phase-2 images/s (last epoch) | {rate:.0f} |", flush=True)
+    assert dtype == "float32", dtype
 
 
 if __name__ == "__main__":

@@ -290,11 +290,11 @@ def test_an_output_folder_that_cannot_be_written_is_an_error_before_any_work(tmp
 
 
 def test_one_run_directory_one_writer_and_never_inside_the_data(tmp_path):
-    from zoo.files import exclusive_lock
+    from zoo.files import file_lock
 
     data = digits_folder(tmp_path / "data", per_class=3, classes=range(2))
     out = tmp_path / "run"
-    with exclusive_lock(out / ".lock"):  # as a `zoo finetune` running in another process
+    with file_lock(out / ".lock"):  # as a `zoo finetune` running in another process
         with pytest.raises(zoo.InputError, match="Another fine-tuning run is writing"):
             fine_tune("mnist_convnet", data, out, **QUICK)
     with pytest.raises(zoo.InputError, match="inside the data folder"):
@@ -512,3 +512,43 @@ def test_cached_features_come_from_the_prediction_runtime(tmp_path, monkeypatch)
     exported = [p.name for p in (keras_home / "models" / "zoo-runtimes").glob("*.onnx")]
     assert exported and all(name.startswith("mnist_convnet-pooled-") for name in exported)
     assert run.metrics["accuracy"] >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("efficientnet_b0", {"image_size": 32, "unfreeze": "stage4+", "augment": "strong"}),
+        ("convnext_tiny", {"image_size": 32, "unfreeze": "top:2", "bn": "train"}),
+        ("mnist_rnn", {"unfreeze": "all", "augment": "light"}),
+    ],
+)
+def test_other_families_fine_tune(tmp_path, name, options):
+    """Random weights at the smallest input: the recipe runs for each kind of backbone (ConvNeXt's
+    head input is not its pooled stage: its features come from the model itself)."""
+    data = digits_folder(tmp_path / "data", per_class=4, classes=range(2))
+    run = fine_tune(
+        name, data, tmp_path / "run", weights=None, head_epochs=1, epochs=1, validation=None,
+        progress=False, **options,
+    )  # fmt: skip
+    assert [row["phase"] for row in run.history] == [1, 2]
+    assert run.model.output.shape[-1] == 2
+    record = run_dir.read_run(tmp_path / "run")
+    expected = [options.get("image_size") or 28] * 2
+    assert record["spec"]["input_shape"][:2] == expected
+
+
+def test_a_run_whose_model_was_changed_is_refused(finished_run, tmp_path):
+    copy = tmp_path / "copied_run"
+    shutil.copytree(finished_run / "run", copy)
+    assert zoo.load(copy).output.shape[-1] == 3  # a copied run directory still loads
+    data = bytearray((copy / "model.keras").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (copy / "model.keras").write_bytes(bytes(data))
+    with pytest.raises(zoo.WeightsHashError, match="model.keras failed its sha256 check"):
+        zoo.load(copy)
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(finished_run / "run", unfinished)
+    record = json.loads((unfinished / "run.json").read_text())
+    (unfinished / "run.json").write_text(json.dumps({**record, "status": "running"}))
+    with pytest.raises(zoo.DataError, match="has not finished.*again to resume it"):
+        zoo.predict(unfinished, np.zeros((1, 28, 28), "uint8"))

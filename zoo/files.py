@@ -15,10 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+class LockedError(OSError):
+    """Another process holds the lock (``file_lock(..., wait=False)``)."""
+
+
 @contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
+def file_lock(path: Path, wait: bool = True) -> Iterator[None]:
     """An exclusive lock between processes on ``path`` (created if missing; a no-op where
-    ``fcntl`` does not exist)."""
+    ``fcntl`` does not exist). ``wait=False``: raise ``LockedError`` at once instead of waiting
+    while another process holds it, for work that must not run twice at the same time."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
@@ -26,7 +31,10 @@ def file_lock(path: Path) -> Iterator[None]:
         yield
         return
     with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise LockedError(f"{path} is locked by another process") from None
         try:
             yield
         finally:
@@ -71,28 +79,3 @@ def atomic_path(path: Path) -> Iterator[Path]:
     finally:
         if temp.exists():
             temp.unlink()
-
-
-class LockedError(OSError):
-    """Another process holds the lock."""
-
-
-@contextlib.contextmanager
-def exclusive_lock(path: Path) -> Iterator[None]:
-    """Like ``file_lock``, but raise ``LockedError`` at once instead of waiting when another
-    process holds it (for work that must not run twice at the same time)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockedError(f"{path} is locked by another process") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

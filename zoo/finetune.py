@@ -39,7 +39,7 @@ from zoo import registry, run_dir
 from zoo.augmentation import augmenter, check_level
 from zoo.backend import dtype_policy, gpu_available, quiet_tensorflow, tf_dtype_policy
 from zoo.errors import InputError
-from zoo.files import LockedError, atomic_path, atomic_write, exclusive_lock
+from zoo.files import LockedError, atomic_path, atomic_write, file_lock
 from zoo.fit_loop import (
     epoch_order,
     evaluate,
@@ -752,7 +752,7 @@ def fine_tune(
     _check_not_inside(out, data, validation)
     _check_writable(out)
     try:
-        with exclusive_lock(out / LOCK_FILE):
+        with file_lock(out / LOCK_FILE, wait=False):
             return _fine_tune(
                 spec, (data, validation), out, arguments, overwrite, weights, progress
             )

@@ -209,7 +209,7 @@ def write_results(folder: Path, rows: list[dict[str, Any]]) -> None:
             f"{accuracy:.1f}",
             va="center",
         )
-    axis.set_xlim(0, 105)
+    axis.set_xlim(0, 112)
     axis.set_xlabel("validation accuracy of a linear probe on pooled features (%)")
     axis.set_title("Which backbone for this data?")
     figure.tight_layout()
