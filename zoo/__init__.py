@@ -1,10 +1,10 @@
 """keras-zoo: one registry and one interface for classic and pretrained Keras models.
 
 ``import zoo`` never imports TensorFlow: ``load``, ``predict``, ``extract_features``,
-``fine_tune``, ``probe`` and ``verify`` are the functions of their modules, imported on first
-use (PEP 562), so ``help(zoo.load)`` and ``inspect.signature(zoo.load)`` show their real
-parameters. zoo's own Keras objects are registered as soon as Keras is imported, by zoo or by
-anyone else, so a ``.keras`` file saved from a zoo model loads with
+``fine_tune``, ``probe``, ``export`` and ``verify`` are the functions of their modules,
+imported on first use (PEP 562), so ``help(zoo.load)`` and ``inspect.signature(zoo.load)``
+show their real parameters. zoo's own Keras objects are registered as soon as Keras is
+imported, by zoo or by anyone else, so a ``.keras`` file saved from a zoo model loads with
 ``keras.saving.load_model`` after ``import zoo``.
 
 Example:
@@ -36,6 +36,7 @@ from zoo.spec import ModelSpec, WeightsSpec
 from zoo.version import __version__
 
 if TYPE_CHECKING:
+    from zoo.exporting import export as export
     from zoo.features import extract_features as extract_features
     from zoo.finetune import fine_tune as fine_tune
     from zoo.models import load as load
@@ -51,6 +52,7 @@ LAZY_FUNCTIONS = {
     "verify": "zoo.verification",
     "fine_tune": "zoo.finetune",
     "probe": "zoo.probing",
+    "export": "zoo.exporting",
 }
 
 __all__ = [

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zoo import registry, run_dir
+from zoo.cli_export import add_export_parser
 from zoo.cli_training import add_finetune_parser, add_probe_parser, list_runs
 from zoo.errors import InputError, ZooError
 from zoo.text import format_params, format_table
@@ -453,6 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_finetune_parser(commands, [offline, batch])
     add_probe_parser(commands, [offline, batch])
+    add_export_parser(commands, [offline])
 
     sub = commands.add_parser(
         "bench", help="throughput of the naive loop vs zoo's runtimes", parents=[batch]

@@ -20,6 +20,7 @@ from zoo import weights as weights_lib
 from zoo.backend import quiet_tensorflow
 from zoo.errors import InputError, WeightsError
 from zoo.spec import ModelSpec
+from zoo.user_files import check_hdf5, load_user_model, model_file_kind
 
 if TYPE_CHECKING:
     import keras
@@ -89,12 +90,15 @@ def load(
     input_shape: tuple[int, ...] | None = None,
     pooling: str | None = None,
     features: list[str] | None = None,
+    trust: bool = False,
     **builder_kwargs: Any,
 ) -> keras.Model:
-    """Build the model registered as ``name`` and load its weights.
+    """Build the model registered as ``name`` and load its weights (or load a model file).
 
     Args:
-        name: a registry name (see ``zoo.list_models()``) or a ``ModelSpec``.
+        name: a registry name (see ``zoo.list_models()``), a ``ModelSpec``, a fine-tuning run
+            directory, or a model file of your own (``.keras``, full-model ``.h5``, SavedModel
+            folder; see ``zoo.user_files`` for what needs ``trust``).
         weights: ``"default"`` (``"imagenet"`` is the same for ImageNet models): the shipped
             file, or the Keras-cache file (downloaded if missing), verified by hash;
             ``None`` / ``"none"``: random initialisation; or a path to a weights file.
@@ -107,6 +111,8 @@ def load(
         features: feature stages to output instead (``["stage3", "pooled"]``; ``zoo info NAME``
             lists them): the model then returns a dict of those stages. An ImageNet model is
             built without its classifier unless ``"logits"`` is asked for.
+        trust: load a model file that carries code (a Lambda layer, a SavedModel, a legacy
+            ``.h5`` model): only for files you know the origin of.
         **builder_kwargs: override the spec's builder arguments (``preset="or"``).
 
     Returns:
@@ -123,6 +129,10 @@ def load(
         >>> model.count_params()
         496885
     """
+    if isinstance(name, (str, Path)) and model_file_kind(name) is not None:
+        if num_classes is not None or features is not None or input_shape is not None:
+            raise InputError(f"{name} is a model file: it loads as it was saved (no options)")
+        return load_user_model(name, trust=trust)
     spec = registry.get_spec(name)
     if spec.weights is not None and spec.weights.source == "run":
         return _load_run(spec, weights, include_top, num_classes, input_shape, features)
@@ -209,6 +219,8 @@ def load_weights_file(model, path: Path) -> None:
     Keras only warns when part of a file does not fit the model and leaves those layers
     randomly initialised; such a warning is an error here.
     """
+    if str(path).lower().endswith((".h5", ".hdf5")):
+        check_hdf5(path)  # external storage, links, virtual datasets read other files
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

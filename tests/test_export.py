@@ -1,0 +1,134 @@
+"""zoo.export / zoo export: every format loads in its own runtime in a process that cannot
+import zoo, agrees with Keras, and a disagreeing artefact is never kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.exporting import SUFFIXES, export
+from zoo.inputs import prepare_file
+
+from conftest import IMAGENET_WEIGHTS, SAMPLES, SHARED, run_zoo
+
+LOADER = Path(__file__).with_name("no_zoo_loader.py")
+MOBILENET_TOP = IMAGENET_WEIGHTS / "mobilenet_2_5_128_tf.h5"
+PHOTOS = SHARED / "data" / "photos"
+
+
+def without_zoo(fmt: str, artefact: Path, batch, tmp_path: Path) -> tuple[np.ndarray, str]:
+    """Probabilities (and printed text) from ``artefact`` run by its runtime without zoo."""
+    if fmt == "savedmodel_bytes":
+        inputs = tmp_path / "files.txt"
+        inputs.write_text("\n".join(map(str, batch)))
+    else:
+        inputs = tmp_path / "batch.npy"
+        np.save(inputs, batch)
+    out = tmp_path / "out.npy"
+    result = subprocess.run(
+        [sys.executable, str(LOADER), fmt, str(artefact), str(inputs), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return np.load(out), result.stdout
+
+
+def digits() -> np.ndarray:
+    spec = zoo.get_spec("mnist_convnet")
+    return np.stack([prepare_file(spec, p) for p in sorted(SAMPLES.glob("*.png"))])
+
+
+@pytest.mark.parametrize(
+    ("fmt", "quantize"),
+    [("keras", None), ("savedmodel", None), ("litert", None), ("litert", "float16"),
+     ("onnx", None)],
+)  # fmt: skip
+def test_every_format_runs_without_zoo_and_agrees_with_keras(tmp_path, fmt, quantize):
+    out = tmp_path / f"convnet{SUFFIXES[fmt]}"
+    result = export("mnist_convnet", out, format=fmt, quantize=quantize)
+    assert result.parity["top1_agreement"] == 1.0 and result.parity["images"] == 10
+    assert json.loads(Path(f"{out}.parity.json").read_text())["format"] == fmt
+    assert Path(f"{out}.labels.txt").read_text().split() == [str(d) for d in range(10)]
+    batch = digits()
+    expected = zoo.predict("mnist_convnet", batch)
+    actual, _ = without_zoo(fmt, out, batch, tmp_path)
+    tolerance = 1e-2 if quantize else 1e-4
+    np.testing.assert_allclose(actual, expected, atol=tolerance)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_int8_is_calibrated_checked_and_warns_about_default_images(tmp_path):
+    out = tmp_path / "convnet_int8.tflite"
+    result = export("mnist_convnet", out, format="litert", quantize="int8")
+    assert result.parity["top1_agreement"] >= 0.95
+    assert "not on your data" in result.parity["warnings"][0]
+    calibrated = set(map(os.path.basename, result.parity["sample_images"]))
+    assert len(calibrated) == 5  # the other five sample digits calibrated it
+    float_size = export("mnist_convnet", tmp_path / "f.tflite", format="litert").parity["bytes"]
+    assert result.parity["bytes"] < float_size / 3
+
+
+def test_the_savedmodel_reads_image_bytes_and_names_the_class(tmp_path):
+    out = tmp_path / "mobilenet"
+    export("mobilenet_v1_0.25_128", out, format="savedmodel", weights=MOBILENET_TOP,
+           samples=PHOTOS)  # fmt: skip
+    photos = sorted(PHOTOS.glob("*"))
+    keras_top = zoo.predict("mobilenet_v1_0.25_128", photos, weights=MOBILENET_TOP).argmax(1)
+    probabilities, printed = without_zoo("savedmodel_bytes", out, photos, tmp_path)
+    assert list(probabilities.argmax(1)) == list(keras_top)
+    names = zoo.labels.names("imagenet")
+    assert printed.split() == [names[i] for i in keras_top]
+    assert "African_elephant" in printed
+
+
+def test_a_fine_tuned_run_exports_with_its_class_names(tmp_path):
+    from test_finetune import QUICK, digits_folder
+
+    data = digits_folder(tmp_path / "data", per_class=5, classes=range(3))
+    zoo.fine_tune("mnist_convnet", data, tmp_path / "run", head_epochs=2, epochs=0, **QUICK)
+    out = tmp_path / "run.onnx"
+    result = export(tmp_path / "run", out, format="onnx")
+    assert result.parity["top1_agreement"] == 1.0
+    assert Path(f"{out}.labels.txt").read_text().split() == ["0", "1", "2"]
+    actual, _ = without_zoo("onnx", out, digits(), tmp_path)
+    assert actual.shape == (10, 3)
+
+
+def test_an_artefact_that_disagrees_is_not_kept(tmp_path, monkeypatch):
+    import zoo.exporting as exporting
+
+    real_runner = exporting._runner
+
+    def broken_runner(fmt, path):  # an artefact whose classes come out in the wrong order
+        run = real_runner(fmt, path)
+        return lambda batch: run(batch)[:, ::-1]
+
+    monkeypatch.setattr(exporting, "_runner", broken_runner)
+    out = tmp_path / "broken.onnx"
+    with pytest.raises(zoo.ZooError, match=r"agrees with Keras on top-1 for \d+\.\d% .*nothing"):
+        export("mnist_convnet", out, format="onnx")
+    assert list(tmp_path.iterdir()) == []  # no artefact, no report, no temporary folder
+
+
+def test_zoo_export_command(tmp_path):
+    out = tmp_path / "convnet.tflite"
+    result = run_zoo("export", "mnist_convnet", "--format", "litert", "--out", out, check=True)
+    assert "100.0%" in result.stdout and out.is_file()
+    refused = run_zoo("export", "mnist_convnet", "--format", "onnx", "--quantize", "int8",
+                      "--out", tmp_path / "x.onnx")  # fmt: skip
+    assert refused.returncode == 2 and "LiteRT exports take float16 or int8" in refused.stderr
+    impossible = run_zoo("export", "mnist_convnet", "--format", "litert", "--out",
+                         tmp_path / "y.tflite", "--min-agreement", "1.01")  # fmt: skip
+    assert impossible.returncode == 2 and "nothing was kept" in impossible.stderr
+    assert not (tmp_path / "y.tflite").exists()

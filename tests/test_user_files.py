@@ -1,0 +1,114 @@
+"""Safe loading of a user's model files: every file below would write a canary file if its code
+ran; without trust none does (and with trust the first shows the threat is real)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import zoo
+from zoo.user_files import code_objects
+
+
+def lambda_model(canary: Path):
+    """A model whose Lambda layer writes ``canary`` when it runs (also when it is rebuilt)."""
+    import keras
+
+    path = str(canary)
+    inputs = keras.Input((4,))
+    outputs = keras.layers.Lambda(lambda x: (open(path, "w").write("ran"), x)[1], name="sneaky")(
+        inputs
+    )
+    canary.unlink(missing_ok=True)  # building it ran the function once
+    return keras.Model(inputs, keras.layers.Dense(2)(outputs))
+
+
+def test_a_keras_file_with_a_lambda_layer_is_refused_without_trust(tmp_path):
+    canary = tmp_path / "canary.txt"
+    path = tmp_path / "model.keras"
+    lambda_model(canary).save(path)
+    canary.unlink(missing_ok=True)
+    with pytest.raises(zoo.InputError, match="Lambda layer 'sneaky'.*unless you trust"):
+        zoo.load(path)
+    assert not canary.exists()
+    model = zoo.load(path, trust=True)  # the user's own file: the code runs
+    model.predict(np.zeros((1, 4)), verbose=0)
+    assert canary.read_text() == "ran"
+
+
+def test_a_config_naming_an_arbitrary_callable_is_refused(tmp_path):
+    import keras
+
+    inputs = keras.Input((4,))
+    keras.Model(inputs, keras.layers.Dense(2, activation="relu")(inputs)).save(tmp_path / "m.keras")
+    canary = tmp_path / "canary.txt"
+    with zipfile.ZipFile(tmp_path / "m.keras") as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(parts["config.json"])
+    dense = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense")
+    dense["config"]["activation"] = {  # CVE-2025-1550's shape: a module and a callable
+        "module": "os",
+        "class_name": "system",
+        "config": f"touch {canary}",
+        "registered_name": "system",
+    }
+    parts["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(tmp_path / "evil.keras", "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with pytest.raises(zoo.InputError, match=r"os\.system \(in 'dense"):
+        zoo.load(tmp_path / "evil.keras")
+    assert not canary.exists()
+
+
+def test_savedmodels_and_full_model_h5_files_need_trust(tmp_path):
+    canary = tmp_path / "canary.txt"
+    model = lambda_model(canary)
+    model.save(tmp_path / "legacy.h5")
+    model.export(tmp_path / "saved", format="tf_saved_model", verbose=False)
+    canary.unlink(missing_ok=True)
+    for path in (tmp_path / "legacy.h5", tmp_path / "saved"):
+        with pytest.raises(zoo.InputError, match="only with trust=True"):
+            zoo.load(path)
+    assert not canary.exists()
+    loaded = zoo.load(tmp_path / "saved", trust=True)
+    assert np.asarray(loaded(np.zeros((1, 4), "float32"))).shape == (1, 2)
+
+
+def test_hdf5_files_that_read_other_files_are_refused(tmp_path):
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(np.arange(16, dtype="float32").tobytes())
+    model = zoo.load("softmax_regression", weights=None)
+    good = tmp_path / "good.weights.h5"
+    model.save_weights(good)
+    zoo.load("softmax_regression", weights=good)  # a plain weights file is fine
+    cases = {}
+    with h5py.File(tmp_path / "external.weights.h5", "w") as handle:
+        handle.create_dataset("x", shape=(16,), dtype="float32", external=[(str(secret), 0, 64)])
+    cases["external"] = "external storage"
+    with h5py.File(tmp_path / "link.weights.h5", "w") as handle:
+        handle["elsewhere"] = h5py.ExternalLink(str(good), "/")
+    cases["link"] = "external link"
+    layout = h5py.VirtualLayout(shape=(16,), dtype="float32")
+    layout[:] = h5py.VirtualSource(str(good), "nothing", shape=(16,))
+    with h5py.File(tmp_path / "virtual.weights.h5", "w") as handle:
+        handle.create_virtual_dataset("v", layout)
+    cases["virtual"] = "virtual dataset"
+    for name, reason in cases.items():
+        with pytest.raises(zoo.WeightsError, match=f"reads other files.*{reason}"):
+            zoo.load("softmax_regression", weights=tmp_path / f"{name}.weights.h5")
+
+
+def test_zoo_models_hold_no_code_objects(tmp_path):
+    for name in ("mnist_convnet", "mobilenet_v1_0.25_128"):
+        path = tmp_path / f"{name}.keras"
+        zoo.load(name, weights=None).save(path)
+        from zoo.user_files import keras_config
+
+        assert code_objects(keras_config(path)) == [], name
+        assert zoo.load(path).name == name

@@ -1,0 +1,333 @@
+"""``zoo.export`` / ``zoo export``: a model as a file that a real runtime loads without zoo,
+with a parity report. A silently wrong artefact never ships.
+
+Formats: ``keras`` (``.keras``), ``savedmodel`` (a folder with two signatures:
+``serving_default`` on raw pixels, ``serving_bytes`` on encoded JPEG/PNG strings for the
+ImageNet models), ``litert`` (``.tflite``; ``quantize="float16"`` or ``"int8"``, full-integer
+with float input and output, calibrated on images) and ``onnx``. The preprocessing is inside
+every artefact: it takes raw pixels (0..255, N×H×W×3; N×28×28×1 for the MNIST models) and
+returns class probabilities.
+
+Each export is compared with the Keras model on sample images that are never the calibration
+images: the max absolute difference of the probabilities, top-1 agreement, top-5 agreement
+(the Keras top-1 class among the artefact's five best), the file size and the single-image
+latency, written beside the artefact as ``OUT.parity.json`` with the class names as
+``OUT.labels.txt``. Below ``min_agreement`` top-1 agreement (0.99; 0.95 for int8) the export
+raises and keeps nothing.
+
+Example:
+    >>> result = zoo.export("mnist_convnet", "convnet.tflite", format="litert")
+    >>> result.parity["top1_agreement"]
+    1.0
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo import labels as labels_lib
+from zoo import registry
+from zoo.errors import InputError
+from zoo.exporter import ConversionError
+from zoo.files import atomic_write
+from zoo.inputs import find_sources, prepare_file
+from zoo.spec import ModelSpec
+
+FORMATS = ("keras", "savedmodel", "litert", "onnx")
+QUANTIZATIONS = ("float16", "int8")
+SUFFIXES = {"keras": ".keras", "savedmodel": "", "litert": ".tflite", "onnx": ".onnx"}
+#: Least top-1 agreement with Keras an artefact must reach to be kept.
+MIN_AGREEMENT = {None: 0.99, "float16": 0.99, "int8": 0.95}
+SAMPLES = Path(__file__).resolve().parent / "data" / "samples"
+LATENCY_RUNS = 5
+
+
+@dataclass
+class ExportResult:
+    """Where the artefact is, and how it compared with the Keras model."""
+
+    path: Path
+    parity: dict[str, Any]
+
+
+def _resolve(source: Any, weights: Any) -> tuple[Any, ModelSpec]:
+    """(Keras model, spec) for a registry name or a run directory."""
+    from zoo.models import load
+
+    spec = registry.get_spec(str(source) if isinstance(source, Path) else source)
+    return load(spec, weights=weights), spec
+
+
+def _sample_files(spec: ModelSpec, folder: Any, calibration: Any) -> list[str]:
+    paths = find_sources(folder if folder is not None else SAMPLES).paths
+    if calibration is not None:
+        calibrating = {os.path.realpath(p) for p in find_sources(calibration).paths}
+        paths = [p for p in paths if os.path.realpath(p) not in calibrating]
+    if not paths:
+        raise InputError(
+            "No parity images left: the sample images are the calibration images. Pass "
+            "samples= (--samples DIR) with other images"
+        )
+    return paths
+
+
+def _prepared(spec: ModelSpec, paths: list[str]) -> np.ndarray:
+    return np.stack([prepare_file(spec, path) for path in paths]).astype("float32")
+
+
+def _calibration_images(spec: ModelSpec, calibration: Any) -> tuple[np.ndarray, list[str]]:
+    """Images the int8 quantizer calibrates on, and a warning when they are the default."""
+    if calibration is not None:
+        return _prepared(spec, find_sources(calibration).paths), []
+    files = find_sources(SAMPLES).paths
+    half = files[: len(files) // 2]
+    return _prepared(spec, half), [
+        f"int8 calibrated on {len(half)} of zoo's sample digits, not on your data: pass "
+        "calibration= (--calibration DIR) with a few hundred of your images"
+    ]
+
+
+def _litert_options(quantize: str | None, calibration_images: np.ndarray | None) -> dict:
+    import tensorflow as tf
+
+    if quantize is None:
+        return {}
+    if quantize == "float16":
+        return {
+            "optimizations": [tf.lite.Optimize.DEFAULT],
+            "target_spec": {"supported_types": [tf.float16]},
+        }
+
+    def representative():
+        for image in calibration_images:
+            yield [image[np.newaxis]]
+
+    return {
+        "optimizations": [tf.lite.Optimize.DEFAULT],
+        "representative_dataset": representative,
+        "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]},
+    }
+
+
+def _write_savedmodel(model, path: Path, spec: ModelSpec, names: list[str]) -> None:
+    import keras
+    import tensorflow as tf
+
+    shape = tuple(model.inputs[0].shape[1:])
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        "serving_default",
+        lambda pixels: {"probabilities": model(pixels, training=False)},
+        input_signature=[tf.TensorSpec((None, *shape), tf.float32, name="pixels")],
+    )
+    if spec.dataset == "imagenet":
+        height, width, _ = shape
+        label_table = tf.constant(names)
+        top = min(5, len(names))
+
+        def decode(data):
+            image = tf.io.decode_image(data, channels=3, expand_animations=False)
+            image = tf.image.resize(tf.cast(image, tf.float32), (height, width), antialias=True)
+            return tf.ensure_shape(image, (height, width, 3))
+
+        def serving_bytes(images):
+            pixels = tf.map_fn(decode, images, fn_output_signature=tf.TensorSpec(shape, tf.float32))
+            probabilities = model(pixels, training=False)
+            best = tf.math.top_k(probabilities, k=top)
+            return {
+                "probabilities": probabilities,
+                "top_indices": best.indices,
+                "top_labels": tf.gather(label_table, best.indices),
+            }
+
+        archive.add_endpoint(
+            "serving_bytes",
+            serving_bytes,
+            input_signature=[tf.TensorSpec((None,), tf.string, name="images")],
+        )
+    archive.write_out(str(path), verbose=False)
+
+
+def _write(model, path: Path, fmt: str, spec, names, quantize, calibration_images) -> None:
+    from zoo.backend import stderr_silenced
+
+    model(np.zeros((1, *model.inputs[0].shape[1:]), "float32"), training=False)
+    try:
+        with warnings.catch_warnings(), stderr_silenced():
+            warnings.simplefilter("ignore")
+            if fmt == "keras":
+                model.save(path)
+            elif fmt == "savedmodel":
+                _write_savedmodel(model, path, spec, names)
+            elif fmt == "litert":
+                model.export(
+                    str(path),
+                    format="litert",
+                    verbose=False,
+                    **_litert_options(quantize, calibration_images),
+                )
+            else:
+                model.export(str(path), format="onnx", verbose=False)
+    except Exception as error:  # the converters raise many types
+        raise ConversionError(
+            f"Could not export {spec.name} as {fmt}: {type(error).__name__}: {error}"
+        ) from None
+
+
+def _runner(fmt: str, path: Path):
+    """A function batch -> probabilities that runs the artefact in its own runtime."""
+    if fmt == "keras":
+        import keras
+
+        model = keras.saving.load_model(path, compile=False)
+        return lambda batch: np.asarray(model.predict_on_batch(batch))
+    if fmt == "savedmodel":
+        import tensorflow as tf
+
+        signature = tf.saved_model.load(str(path)).signatures["serving_default"]
+        return lambda batch: signature(pixels=tf.constant(batch))["probabilities"].numpy()
+    from zoo.engines import open_engine
+
+    return open_engine(fmt, path).run
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
+def parity_report(expected: np.ndarray, run, batch: np.ndarray, path: Path) -> dict[str, Any]:
+    """How the artefact (``run``) compares with the Keras probabilities ``expected``."""
+    actual = np.concatenate([run(batch[i : i + 1]) for i in range(len(batch))])
+    top5 = np.argsort(-actual, axis=1)[:, :5]
+    keras_top1 = expected.argmax(axis=1)
+    latencies = []
+    for _ in range(LATENCY_RUNS):
+        started = time.perf_counter()
+        run(batch[:1])
+        latencies.append(time.perf_counter() - started)
+    return {
+        "images": int(len(batch)),
+        "max_abs_difference": float(np.max(np.abs(actual - expected))),
+        "top1_agreement": float(np.mean(actual.argmax(axis=1) == keras_top1)),
+        "top5_agreement": float(np.mean(np.any(top5 == keras_top1[:, np.newaxis], axis=1))),
+        "bytes": _size(path),
+        "latency_ms": round(1000 * float(np.median(latencies)), 3),
+    }
+
+
+def export(
+    source: Any,
+    out: str | Path,
+    format: str = "keras",
+    *,
+    quantize: str | None = None,
+    calibration: str | Path | None = None,
+    samples: str | Path | None = None,
+    min_agreement: float | None = None,
+    weights: Any = "default",
+) -> ExportResult:
+    """Export a registered model or a fine-tuning run directory; check it; keep it only if it
+    agrees with the Keras model.
+
+    Args:
+        source: a registry name or a run directory.
+        out: the artefact's path (a folder for ``savedmodel``).
+        format: ``keras``, ``savedmodel``, ``litert`` or ``onnx``.
+        quantize: LiteRT only: ``float16``, or ``int8`` (full integer, float input/output).
+        calibration: images for int8 (a folder, glob or list; default: half of zoo's sample
+            digits, with a warning).
+        samples: images for the parity check (default: zoo's sample digits, less any used to
+            calibrate).
+        min_agreement: least top-1 agreement to keep the artefact (0.99; 0.95 for int8).
+
+    Returns:
+        ``ExportResult`` with the path and the parity report (also in ``OUT.parity.json``).
+
+    Raises:
+        ConversionError: the conversion failed, or top-1 agreement fell below
+            ``min_agreement``; nothing is left at ``out``.
+        InputError: an unknown format or quantization, or one the format does not take.
+
+    Example:
+        >>> zoo.export("runs/flowers", "flowers.onnx", format="onnx").parity["max_abs_difference"]
+        2.4e-07
+    """
+    if format not in FORMATS:
+        raise InputError(f"Unknown export format {format!r}; valid: {', '.join(FORMATS)}")
+    if quantize is not None and (quantize not in QUANTIZATIONS or format != "litert"):
+        raise InputError(
+            f"quantize={quantize!r}: LiteRT exports take float16 or int8; received format "
+            f"{format!r}"
+        )
+    threshold = MIN_AGREEMENT[quantize] if min_agreement is None else float(min_agreement)
+    from zoo.backend import quiet_tensorflow
+
+    quiet_tensorflow()
+    model, spec = _resolve(source, weights)
+    names = list(labels_lib.names(spec.labels, spec.num_classes))
+    warnings_given: list[str] = []
+    calibration_images = None
+    if quantize == "int8":
+        calibration_images, warnings_given = _calibration_images(spec, calibration)
+        if calibration is None and samples is None:
+            samples_files = find_sources(SAMPLES).paths[len(calibration_images) :]
+        else:
+            samples_files = _sample_files(spec, samples, calibration)
+    else:
+        samples_files = _sample_files(spec, samples, None)
+    batch = _prepared(spec, samples_files)
+    expected = np.asarray(model.predict(batch, verbose=0))
+
+    out = Path(out).expanduser()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        temp = staging / f"artefact{SUFFIXES[format]}"
+        _write(model, temp, format, spec, names, quantize, calibration_images)
+        report = parity_report(expected, _runner(format, temp), batch, temp)
+        report.update(
+            model=spec.name,
+            format=format,
+            quantize=quantize,
+            min_agreement=threshold,
+            sample_images=samples_files,
+            warnings=warnings_given,
+        )
+        if report["top1_agreement"] < threshold:
+            raise ConversionError(
+                f"The {format}{'/' + quantize if quantize else ''} export of {spec.name} agrees "
+                f"with Keras on top-1 for {report['top1_agreement']:.1%} of {len(batch)} sample "
+                f"images, below {threshold:.0%}; nothing was kept (max abs difference "
+                f"{report['max_abs_difference']:.3g})"
+            )
+        _move_into_place(temp, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    atomic_write(Path(f"{out}.labels.txt"), "".join(f"{name}\n" for name in names))
+    atomic_write(Path(f"{out}.parity.json"), json.dumps(report, indent=1))
+    return ExportResult(out, report)
+
+
+def _move_into_place(temp: Path, out: Path) -> None:
+    """``temp`` becomes ``out``: a file by one rename; a folder replaces an older one by two
+    renames, the older one removed after."""
+    if not (temp.is_dir() and out.exists()):
+        os.replace(temp, out)
+        return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    os.replace(out, old)
+    os.replace(temp, out)
+    shutil.rmtree(old, ignore_errors=True)

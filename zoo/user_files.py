@@ -1,0 +1,162 @@
+"""A user's own model files, loaded safely. No TensorFlow import until a model is loaded.
+
+A model file can carry code: a ``Lambda`` layer's Python bytecode, or a config that names an
+arbitrary callable (``{"module": "os", "class_name": "system"}``, the class of Keras'
+CVE-2025-1550). zoo reads a ``.keras`` file's config itself before Keras sees it and refuses
+every such object unless the caller trusts the file (``trust=True`` / ``--trust``); Keras then
+loads it in its safe mode as well. A SavedModel folder and a legacy full-model ``.h5`` are code
+by nature: they need the same explicit trust. Every HDF5 file zoo opens (weights too) is first
+checked for external storage, external links and virtual datasets, which read other files.
+
+Example:
+    >>> model = zoo.load("my_model.keras")              # refused if it holds a Lambda layer
+    >>> model = zoo.load("my_model.keras", trust=True)  # you wrote it: load it anyway
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from zoo.errors import InputError, WeightsError
+
+#: Modules a ``.keras`` config may name objects from without trust.
+SAFE_MODULES = ("keras", "zoo")
+#: Classes that carry code whatever module they come from.
+CODE_CLASSES = ("Lambda", "TFSMLayer")
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+CONFIG_LIMIT = 64 * 2**20  # a config bigger than this is not a model's
+
+
+def model_file_kind(path: str | Path) -> str | None:
+    """``keras``, ``h5_model``, ``savedmodel`` or None for ``path``."""
+    path = Path(path).expanduser()
+    if path.is_dir() and (path / "saved_model.pb").is_file():
+        return "savedmodel"
+    if not path.is_file():
+        return None
+    name = path.name.lower()
+    if name.endswith(".keras"):
+        return "keras"
+    if name.endswith((".h5", ".hdf5")) and not name.endswith(".weights.h5"):
+        return "h5_model"
+    return None
+
+
+def check_hdf5(path: str | Path) -> None:
+    """Raise ``WeightsError`` when the HDF5 file at ``path`` reads other files: external
+    storage, external links or virtual datasets."""
+    import h5py
+
+    problems: list[str] = []
+
+    def visit(name: str, item) -> None:
+        link = item.parent.get(name.rsplit("/", 1)[-1], getlink=True) if name else None
+        if isinstance(link, h5py.ExternalLink):
+            problems.append(f"{name}: an external link to {link.filename}")
+        if isinstance(item, h5py.Dataset):
+            if item.external:
+                problems.append(f"{name}: external storage in {item.external[0][0]!r}")
+            if item.is_virtual:
+                problems.append(f"{name}: a virtual dataset")
+
+    try:
+        with h5py.File(path, "r") as handle:
+            handle.visititems(visit)
+            for name in handle:  # visititems does not follow external links: look at them
+                if isinstance(handle.get(name, getlink=True), h5py.ExternalLink):
+                    problems.append(f"{name}: an external link")
+    except OSError as error:
+        raise WeightsError(f"{path}: not a readable HDF5 file ({error})") from None
+    if problems:
+        raise WeightsError(
+            f"{path} reads other files ({'; '.join(sorted(set(problems)))}): refused"
+        )
+
+
+def keras_config(path: str | Path) -> dict[str, Any]:
+    """The model config inside a ``.keras`` archive, read without Keras."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("config.json")
+            if info.file_size > CONFIG_LIMIT:
+                raise InputError(f"{path}: config.json is {info.file_size} bytes: refused")
+            return json.loads(archive.read(info))
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise InputError(f"{path}: not a Keras archive ({error})") from None
+
+
+def code_objects(config: Any, where: str = "model") -> list[str]:
+    """Every object in a Keras config that carries or names code outside Keras and zoo."""
+    found: list[str] = []
+    if isinstance(config, list):
+        for item in config:
+            found.extend(code_objects(item, where))
+    elif isinstance(config, dict):
+        inner = config.get("config")
+        name = inner.get("name") if isinstance(inner, dict) else None
+        name = name if isinstance(name, str) else where
+        class_name, module = config.get("class_name"), config.get("module")
+        if class_name in CODE_CLASSES:
+            found.append(f"{class_name} layer {name!r}")
+        elif isinstance(module, str) and module.split(".")[0] not in SAFE_MODULES:
+            found.append(f"{module}.{class_name} (in {where!r})")
+        for value in config.values():
+            found.extend(code_objects(value, name))
+    return found
+
+
+def load_user_model(path: str | Path, trust: bool = False):
+    """A Keras model from a user's file; see the module doc for what needs ``trust``.
+
+    Raises:
+        InputError: a file that carries code, without ``trust``; or not a model file.
+    """
+    path = Path(path).expanduser()
+    kind = model_file_kind(path)
+    if kind is None:
+        raise InputError(
+            f"{path}: not a model file (.keras, a full-model .h5, or a SavedModel folder)"
+        )
+    if kind in ("savedmodel", "h5_model") and not trust:
+        what = "A SavedModel" if kind == "savedmodel" else "A full-model .h5 file"
+        raise InputError(
+            f"{path}: {what} is code as much as data; zoo loads it only with trust=True "
+            "(--trust) when you know where it comes from. A .keras file or a .weights.h5 "
+            "file needs no trust"
+        )
+    if kind == "h5_model":
+        check_hdf5(path)
+    if kind == "keras":
+        found = code_objects(keras_config(path))
+        if found and not trust:
+            raise InputError(
+                f"{path} holds code that would run when it loads: {', '.join(found[:5])}. "
+                "zoo refuses it unless you trust the file (trust=True, --trust)"
+            )
+    from zoo.backend import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras
+
+    if kind == "savedmodel":
+        return _savedmodel(path, keras)
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=not trust)
+    except Exception as error:  # Keras raises many types for a bad or unsafe file
+        raise InputError(f"Could not load {path}: {type(error).__name__}: {error}") from None
+
+
+def _savedmodel(path: Path, keras):
+    import tensorflow as tf
+
+    signature = tf.saved_model.load(str(path)).signatures["serving_default"]
+    spec = next(iter(signature.structured_input_signature[1].values()))
+    inputs = keras.Input(tuple(spec.shape[1:]), dtype=spec.dtype.name, name="inputs")
+    layer = keras.layers.TFSMLayer(str(path), call_endpoint="serving_default")
+    outputs = layer(inputs)
+    if isinstance(outputs, dict):
+        outputs = next(iter(outputs.values()))
+    return keras.Model(inputs, outputs, name=path.name)
