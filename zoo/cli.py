@@ -216,7 +216,33 @@ def cmd_verify(args) -> int:
 
     for name in args.names or []:
         registry.get_spec(name)
+    if args.record:
+        from zoo.golden import record, user_file
+
+        if not args.names:
+            raise InputError("--record needs the NAMEs of the models to record")
+        for name in args.names:
+            entry = record(name)
+            print(f"{name}: recorded top-5 {entry['top5']} to {user_file()}")
+        return 0
     rows = verify(args.names, cached_only=not args.names)
+    if args.names or args.all_cached:
+        from zoo.golden import check
+
+        for row in rows:
+            golden = check(row["model"]) if row["status"] in ("ok", "builtin") else None
+            row["golden"] = golden["golden"] if golden else "-"
+            if golden and golden["golden"] != "ok":
+                row["detail"] = f"{row['detail']}; {golden['detail']}".strip("; ")
+        if args.json:
+            _print_json(rows)
+        else:
+            print(format_table(rows, ["model", "status", "golden", "detail"]))
+        return (
+            1
+            if any(r["status"] == "failed" or r["golden"] in ("drift", "weights") for r in rows)
+            else 0
+        )
     if args.json:
         _print_json(rows)
     else:
@@ -486,9 +512,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = commands.add_parser(
         "verify",
-        help="check weights files against their hashes (default: every shipped or cached file)",
+        help="check weights files against their hashes (default: every shipped or cached "
+        "file) and, for the NAMEs given, their golden outputs",
     )
     sub.add_argument("names", nargs="*", metavar="NAME")
+    sub.add_argument(
+        "--all-cached",
+        action="store_true",
+        help="also run the golden self-check of every shipped or cached model",
+    )
+    sub.add_argument(
+        "--record",
+        action="store_true",
+        help="record the NAMEs' golden outputs from their verified weights",
+    )
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_verify)
 
