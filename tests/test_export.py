@@ -108,13 +108,13 @@ def test_a_fine_tuned_run_exports_with_its_class_names(tmp_path):
 def test_an_artefact_that_disagrees_is_not_kept(tmp_path, monkeypatch):
     import zoo.exporting as exporting
 
-    real_runner = exporting._runner
+    real_runner = exporting.runner
 
     def broken_runner(fmt, path):  # an artefact whose classes come out in the wrong order
         run = real_runner(fmt, path)
         return lambda batch: run(batch)[:, ::-1]
 
-    monkeypatch.setattr(exporting, "_runner", broken_runner)
+    monkeypatch.setattr(exporting, "runner", broken_runner)
     out = tmp_path / "broken.onnx"
     with pytest.raises(zoo.ZooError, match=r"agrees with Keras on top-1 for \d+\.\d% .*nothing"):
         export("mnist_convnet", out, format="onnx")

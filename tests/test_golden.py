@@ -46,3 +46,14 @@ def test_record_writes_the_users_file_and_other_weights_are_named(tmp_path, monk
     )
     failing = run_zoo("verify", "softmax_regression", env={"KERAS_HOME": str(tmp_path)})
     assert failing.returncode == 1 and "weights" in failing.stdout
+
+
+def test_an_exported_artefact_is_checked_against_the_record(tmp_path):
+    import zoo
+
+    good = zoo.export("mnist_convnet", tmp_path / "convnet.onnx", format="onnx").path
+    result = run_zoo("verify", "mnist_convnet", "--artefact", good, check=True)
+    assert " ok " in result.stdout
+    other = zoo.export("modern_mlp", tmp_path / "mlp.onnx", format="onnx").path
+    wrong = run_zoo("verify", "mnist_convnet", "--artefact", other)
+    assert wrong.returncode == 1 and "drift" in wrong.stdout

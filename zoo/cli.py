@@ -225,6 +225,17 @@ def cmd_verify(args) -> int:
             entry = record(name)
             print(f"{name}: recorded top-5 {entry['top5']} to {user_file()}")
         return 0
+    if args.artefact:
+        from zoo.golden import check
+
+        if len(args.names or []) != 1:
+            raise InputError("--artefact PATH needs the NAME of the model it was exported from")
+        row = {**check(args.names[0], artefact=args.artefact), "artefact": args.artefact}
+        if args.json:
+            _print_json([row])
+        else:
+            print(format_table([row], ["model", "artefact", "golden", "detail"]))
+        return 0 if row["golden"] == "ok" else 1
     rows = verify(args.names, cached_only=not args.names)
     if args.names or args.all_cached:
         from zoo.golden import check
@@ -525,6 +536,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--record",
         action="store_true",
         help="record the NAMEs' golden outputs from their verified weights",
+    )
+    sub.add_argument(
+        "--artefact",
+        metavar="PATH",
+        help="check an exported artefact of NAME (.keras, .tflite, .onnx, SavedModel) against "
+        "NAME's golden record",
     )
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_verify)

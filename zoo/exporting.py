@@ -185,7 +185,7 @@ def _write(model, path: Path, fmt: str, spec, names, quantize, calibration_image
         ) from None
 
 
-def _runner(fmt: str, path: Path):
+def runner(fmt: str, path: Path):
     """A function batch -> probabilities that runs the artefact in its own runtime."""
     if fmt == "keras":
         import keras
@@ -200,6 +200,17 @@ def _runner(fmt: str, path: Path):
     from zoo.engines import open_engine
 
     return open_engine(fmt, path).run
+
+
+def format_of(path: str | Path) -> str:
+    """The export format of an artefact, from its path."""
+    path = Path(path)
+    if path.is_dir():
+        return "savedmodel"
+    for fmt, suffix in SUFFIXES.items():
+        if suffix and path.name.endswith(suffix):
+            return fmt
+    raise InputError(f"{path}: not an artefact (.keras, .tflite, .onnx or a SavedModel folder)")
 
 
 def _size(path: Path) -> int:
@@ -297,7 +308,7 @@ def export(
     try:
         temp = staging / f"artefact{SUFFIXES[format]}"
         _write(model, temp, format, spec, names, quantize, calibration_images)
-        report = parity_report(expected, _runner(format, temp), batch, temp)
+        report = parity_report(expected, runner(format, temp), batch, temp)
         report.update(
             model=spec.name,
             format=format,

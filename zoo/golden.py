@@ -33,6 +33,16 @@ REFERENCE_IMAGE = Path(__file__).resolve().parent / "data" / "samples" / "digit_
 #: Outputs kept in a record, and how far a fresh one may be from them.
 HEAD = 16
 TOLERANCE = 1e-4
+#: For probabilities the record also keeps their logarithms: a confident classifier puts ~1.0
+#: on one class whichever weights it has, and the small probabilities tell models apart.
+LOG_TOLERANCE = 1e-3
+
+
+def _log_head(output: np.ndarray) -> list[float] | None:
+    """log-probabilities of the first outputs, when ``output`` is a probability vector."""
+    if output.size < 2 or output.min() < 0 or abs(output.sum() - 1) > 1e-3:
+        return None
+    return [round(float(v), 5) for v in np.log(np.clip(output[:HEAD], 1e-30, 1))]
 
 
 def user_file() -> Path:
@@ -86,6 +96,7 @@ def record(name: str) -> dict[str, Any]:
         "size": int(output.size),
         "sum": float(output.sum()),
         "l2": float(np.linalg.norm(output)),
+        "log_head": _log_head(output),
         "weights_sha256": digest,
         "keras": keras.__version__,
         "recorded": datetime.date.today().isoformat(),
@@ -98,13 +109,26 @@ def record(name: str) -> dict[str, Any]:
     return entry
 
 
-def check(name: str) -> dict[str, str]:
+def artefact_output(name: str, path: str | Path) -> np.ndarray:
+    """The output of an exported artefact of ``name`` on the reference input."""
+    from zoo.exporting import format_of, runner
+
+    spec = registry.get_spec(name)
+    run = runner(format_of(path), Path(path))
+    return np.asarray(run(reference_input(spec).astype("float32")), dtype=np.float64).reshape(-1)
+
+
+def check(name: str, artefact: str | Path | None = None) -> dict[str, str]:
     """``{"model", "golden", "detail"}``: ``ok``, ``drift`` (what moved), ``weights``
-    (other weights than recorded) or ``none`` (no record)."""
+    (other weights than recorded) or ``none`` (no record). With ``artefact``, an exported
+    file of ``name`` is checked instead of the Keras model."""
     expected = records().get(name)
     if expected is None:
         return {"model": name, "golden": "none", "detail": "no record (zoo verify --record)"}
-    output, digest = _output(name)
+    if artefact is not None:
+        output, digest = artefact_output(name, artefact), expected["weights_sha256"]
+    else:
+        output, digest = _output(name)
     if digest != expected["weights_sha256"]:
         return {
             "model": name,
@@ -120,6 +144,11 @@ def check(name: str) -> dict[str, str]:
         for key, value in (("sum", float(output.sum())), ("l2", float(np.linalg.norm(output))))
         if abs(value - expected[key]) > TOLERANCE * max(1.0, abs(expected[key]))
     ]
+    recorded_logs, logs = expected.get("log_head"), _log_head(output)
+    if recorded_logs is not None and logs is not None:
+        log_difference = float(np.max(np.abs(np.subtract(logs, recorded_logs))))
+        if log_difference > LOG_TOLERANCE:
+            moved.append(f"log-probabilities by up to {log_difference:.3g}")
     distinct = len(set(np.round(output, 6)[top5])) == len(top5)  # ties may swap places
     if (
         output.size != expected["size"]
