@@ -222,7 +222,17 @@ def _dense_stages(pooled_layer: str, width: int, *convs: tuple[str, int, int]):
 
 
 def _mnist(
-    name, builder, summary, params, sha256, floor, reference, year, stages, **builder_kwargs
+    name,
+    builder,
+    summary,
+    params,
+    sha256,
+    floor,
+    reference,
+    year,
+    stages,
+    custom_objects=(),
+    **builder_kwargs,
 ):
     return ModelSpec(
         name=name,
@@ -245,6 +255,7 @@ def _mnist(
         accuracy_floor=floor,
         year=year,
         feature_stages=stages,
+        custom_objects=custom_objects,
         builder_kwargs=builder_kwargs,
     )
 
@@ -253,6 +264,7 @@ SPECS = (
     ModelSpec(
         name="mcculloch_pitts",
         builder=build_mcculloch_pitts,
+        custom_objects=("zoo>HeavisideStep",),
         summary="McCulloch & Pitts' threshold logic unit (1943); presets AND, OR, NOT",
         family="classic",
         dataset="logic",
@@ -268,6 +280,7 @@ SPECS = (
     ModelSpec(
         name="perceptron",
         builder=build_perceptron,
+        custom_objects=("zoo>HeavisideStep", "zoo>PerceptronModel"),
         summary="Rosenblatt's perceptron (1957), trained by the perceptron learning rule",
         family="classic",
         dataset="logic",
@@ -287,6 +300,7 @@ SPECS = (
     ModelSpec(
         name="backprop_2_2_2",
         builder=build_backprop_2_2_2,
+        custom_objects=("zoo>FixedBiasDense",),
         summary="2-2-2 sigmoid net of the step-by-step backpropagation example (float64)",
         family="classic",
         dataset="none",
@@ -369,6 +383,7 @@ SPECS = (
         reference=None,
         year=2006,
         stages=_dense_stages("code", 32),
+        custom_objects=("zoo>AutoencoderClassifier",),
     ),
     _mnist(
         "mnist_rnn",

@@ -342,3 +342,26 @@ def test_autoencoder_keeps_its_decoder_through_a_keras_file(tmp_path):
         "np.testing.assert_array_equal(got, np.load(folder + '/expected.npy'))\n"
     )
     run_python(probe, tmp_path)
+
+
+def test_each_spec_names_the_zoo_objects_its_keras_file_needs(saved):
+    """`zoo info` tells which files need `import zoo`: the spec's list is what the saved
+    config really names."""
+    from zoo.user_files import keras_config
+
+    def registered(config) -> set[str]:
+        found = set()
+        if isinstance(config, dict):
+            name = config.get("registered_name")
+            if isinstance(name, str) and name.startswith("zoo>"):
+                found.add(name)
+            for value in config.values():
+                found |= registered(value)
+        elif isinstance(config, list):
+            for item in config:
+                found |= registered(item)
+        return found
+
+    for name in CLASSIC + IMAGENET:
+        named = registered(keras_config(saved / f"{name}.keras"))
+        assert named == set(zoo.get_spec(name).custom_objects), name

@@ -98,6 +98,9 @@ class ModelSpec:
         weights: the default weights, or ``None`` for an architecture without weights.
         weights_no_top: the same weights without the classifier, for ``include_top=False``.
         feature_stages: named intermediate outputs (``stem``, ``stage1`` .. ``stage5``).
+        custom_objects: zoo's registered Keras objects its ``.keras`` file names
+            (``zoo>HeavisideStep``): the file loads after ``import zoo``; without any, with
+            Keras alone.
         mixed_precision: the TF runtime may run it in mixed float16 on a GPU (float32
             variables, float16 compute). False for the classic models: they are tiny and some
             threshold exactly.
@@ -126,6 +129,7 @@ class ModelSpec:
     year: int | None = None
     feature_stages: tuple[FeatureStage, ...] = ()
     mixed_precision: bool = False
+    custom_objects: tuple[str, ...] = ()
     builder_kwargs: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -171,6 +175,11 @@ class ModelSpec:
             "accuracy_floor": self.accuracy_floor,
             "feature_stages": [vars(stage) for stage in self.feature_stages],
             "mixed_precision": self.mixed_precision,
+            "keras_file": (
+                "loads after `import zoo` (custom objects: " + ", ".join(self.custom_objects) + ")"
+                if self.custom_objects
+                else "loads with Keras alone (built-in layers only)"
+            ),
             "builder": f"{self.builder.__module__}.{self.builder.__name__}",
             "builder_kwargs": dict(self.builder_kwargs),
         }
