@@ -15,15 +15,14 @@ import zoo
 from zoo.user_files import code_objects
 
 
-def lambda_model(canary: Path):
+def lambda_model(canary: Path, shape=(4,)):
     """A model whose Lambda layer writes ``canary`` when it runs (also when it is rebuilt)."""
     import keras
 
     path = str(canary)
-    inputs = keras.Input((4,))
-    outputs = keras.layers.Lambda(lambda x: (open(path, "w").write("ran"), x)[1], name="sneaky")(
-        inputs
-    )
+    inputs = keras.Input(shape)
+    sneaky = keras.layers.Lambda(lambda x: (open(path, "w").write("ran"), x)[1], name="sneaky")
+    outputs = keras.layers.Flatten()(sneaky(inputs))
     canary.unlink(missing_ok=True)  # building it ran the function once
     return keras.Model(inputs, keras.layers.Dense(2)(outputs))
 
@@ -112,3 +111,23 @@ def test_zoo_models_hold_no_code_objects(tmp_path):
 
         assert code_objects(keras_config(path)) == [], name
         assert zoo.load(path).name == name
+
+
+def test_zoo_predict_takes_a_keras_file_with_its_exported_labels(tmp_path):
+    from conftest import SAMPLES, run_zoo
+
+    out = tmp_path / "convnet.keras"
+    zoo.export("mnist_convnet", out, format="keras")
+    spec = zoo.get_spec(out)
+    assert spec.input_shape == (28, 28, 1) and spec.num_classes == 10
+    image = SAMPLES / "digit_7.png"
+    shown = run_zoo("predict", image, "--model", out, "--top", "1", check=True).stdout
+    assert shown.split(": 1. ")[1].split()[0] == "7"
+
+    canary = tmp_path / "canary.txt"
+    sneaky = tmp_path / "sneaky.keras"
+    lambda_model(canary, shape=(28, 28, 1)).save(sneaky)
+    canary.unlink(missing_ok=True)
+    refused = run_zoo("predict", image, "--model", sneaky)
+    assert refused.returncode == 2 and "Lambda layer 'sneaky'" in refused.stderr
+    assert not canary.exists()

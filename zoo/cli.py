@@ -133,6 +133,7 @@ def cmd_predict(args) -> int:
         batch_size=args.batch_size,
         crop_fraction=_crop_fraction(args),
         runtime=args.runtime,
+        trust=args.trust,
     )
     if args.json:
         _print_json(results)
@@ -447,7 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="image files, folders (recursive), globs or .txt lists of paths",
     )
     sub.add_argument(
-        "--model", required=True, help="registry name (mnist_convnet) or a run directory"
+        "--model",
+        required=True,
+        help="registry name (mnist_convnet), a run directory or a .keras file",
     )
     sub.add_argument(
         "--weights",
@@ -455,6 +458,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="'default' (shipped, verified), 'none' or a .weights.h5 path",
     )
     sub.add_argument("--top", type=int, default=5, help="classes to show per image (default 5)")
+    sub.add_argument(
+        "--trust",
+        action="store_true",
+        help="load a model file that carries code (a Lambda layer): only files you trust",
+    )
     sub.add_argument(
         "--crop",
         choices=("none", "center"),

@@ -134,6 +134,8 @@ def load(
             raise InputError(f"{name} is a model file: it loads as it was saved (no options)")
         return load_user_model(name, trust=trust)
     spec = registry.get_spec(name)
+    if spec.weights is not None and spec.weights.source == "file":
+        return load(spec.weights.file, trust=trust)
     if spec.weights is not None and spec.weights.source == "run":
         return _load_run(spec, weights, include_top, num_classes, input_shape, features)
     keras_application = spec.keras_function is not None  # has a headless form and file

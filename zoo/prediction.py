@@ -124,6 +124,7 @@ def predict_files(
     batch_size: int | None = None,
     crop_fraction: float | None = None,
     runtime: str | None = None,
+    trust: bool = False,
 ) -> list[dict[str, Any]]:
     """One result per image file, in order: ``{"file", "model", "top": [...]}`` or, for a file
     that cannot be read, ``{"file", "model", "error"}``; the other files are still predicted.
@@ -131,7 +132,8 @@ def predict_files(
     ``src`` names the images as ``zoo.inputs.find_sources`` takes them: files, a folder
     (recursive), a glob or a ``.txt`` list, or a list of those. Files are decoded and predicted
     ``batch_size`` (default 32) at a time, on ``runtime`` (see ``zoo.runtimes``; a cached
-    ONNX/LiteRT artefact runs without importing TensorFlow).
+    ONNX/LiteRT artefact runs without importing TensorFlow). ``name`` may be a ``.keras``
+    file of yours; ``trust`` loads one that carries code (see ``zoo.user_files``).
 
     Example:
         >>> predict_files("mnist_convnet", "digits/", top=1)[0]["top"][0]["label"]
@@ -161,7 +163,7 @@ def predict_files(
                 output="predictions",
                 runtime=runtime,
                 weights=weights,
-                model_factory=lambda: resolve_model(spec, weights)[0],
+                model_factory=lambda: resolve_model(spec, weights, trust=trust)[0],
             )
         for slot, row in zip(slots, runner.run(batch), strict=True):
             results[slot]["top"] = top_k(row, top, names, wordnet_ids)

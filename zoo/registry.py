@@ -16,7 +16,7 @@ import difflib
 import fnmatch
 from collections.abc import Iterable
 
-from zoo import run_dir
+from zoo import run_dir, user_files
 from zoo.errors import UnknownModelError
 from zoo.spec import ModelSpec, validate_spec
 
@@ -93,8 +93,8 @@ def datasets() -> list[str]:
 
 
 def get_spec(name: str) -> ModelSpec:
-    """The spec registered under ``name``, or the derived spec of a fine-tuning run directory
-    (``zoo.run_dir``) when ``name`` is a path to one.
+    """The spec registered under ``name``; for a path, the derived spec of a fine-tuning run
+    directory (``zoo.run_dir``) or of a ``.keras`` file (``zoo.user_files``).
 
     Raises:
         UnknownModelError: (a ``ValueError``) naming the closest registered names.
@@ -108,6 +108,8 @@ def get_spec(name: str) -> ModelSpec:
     if run_dir.is_run_dir(name):
         record = run_dir.read_run(name)
         return run_dir.run_spec(name, get_spec(record.get("base_model")))
+    if user_files.model_file_kind(name) == "keras":
+        return user_files.file_spec(name)
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):

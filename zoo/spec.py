@@ -25,8 +25,9 @@ PREPROCESSING_MODES = ("raw", "mnist", "caffe", "tf", "torch")
 #: ``shipped``: a file in ``zoo/data/weights`` pinned by sha256;
 #: ``builtin``: fixed values the builder sets (a handcrafted filter, a textbook example);
 #: ``url``: a file downloaded into the Keras cache, checked against its hash on every load;
-#: ``run``: the ``model.keras`` of a fine-tuning run directory (``zoo.run_dir``).
-WEIGHT_SOURCES = ("shipped", "builtin", "url", "run")
+#: ``run``: the ``model.keras`` of a fine-tuning run directory (``zoo.run_dir``);
+#: ``file``: a user's own model file (``zoo.user_files``).
+WEIGHT_SOURCES = ("shipped", "builtin", "url", "run", "file")
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.]*[a-z0-9]$")
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import InputError, WeightsError
+from zoo.spec import ModelSpec, WeightsSpec
 
 #: Modules a ``.keras`` config may name objects from without trust.
 SAFE_MODULES = ("keras", "zoo")
@@ -160,3 +161,46 @@ def _savedmodel(path: Path, keras):
     if isinstance(outputs, dict):
         outputs = next(iter(outputs.values()))
     return keras.Model(inputs, outputs, name=path.name)
+
+
+def _not_built(*_: Any, **__: Any):
+    raise InputError("A model file is loaded as it was saved, not built")
+
+
+def _input_shape(config: dict[str, Any], path: Path) -> tuple[Any, ...]:
+    layers = config.get("config", {}).get("layers", [])
+    for layer in layers:
+        if layer.get("class_name") == "InputLayer":
+            inner = layer.get("config", {})
+            shape = inner.get("batch_shape") or inner.get("batch_input_shape")
+            if shape:
+                return tuple(shape[1:])
+    raise InputError(f"{path}: no input layer in its config (a functional model is needed)")
+
+
+def file_spec(path: str | Path) -> ModelSpec:
+    """A spec for a user's ``.keras`` file, read from its config without Keras: its input
+    shape says how image files are prepared (H×W×3: resized RGB; 28×28×1: an MNIST-like
+    digit), and ``PATH.labels.txt`` beside it (as ``zoo export`` writes) names its classes."""
+    import re
+
+    path = Path(path).expanduser().resolve()
+    shape = _input_shape(keras_config(path), path)
+    labels_file = Path(f"{path}.labels.txt")
+    names = tuple(labels_file.read_text().split()) if labels_file.is_file() else None
+    photo = len(shape) == 3 and shape[-1] == 3
+    digit = tuple(shape) == (28, 28, 1)
+    stem = re.sub(r"[^a-z0-9_]+", "_", path.stem.lower()).strip("_") or "model"
+    return ModelSpec(
+        name=f"file_{stem}",
+        builder=_not_built,
+        summary=f"the model in {path}",
+        family="file",
+        dataset="imagenet" if photo else "mnist" if digit else "none",
+        input_shape=tuple(shape),
+        num_classes=len(names) if names else None,
+        labels=names,
+        preprocessing="mnist" if digit else "raw",
+        params=1,
+        weights=WeightsSpec(source="file", file=str(path), trained_on="(a model file)"),
+    )

@@ -52,7 +52,7 @@ def _default_file(spec: ModelSpec, requested: str, include_top: bool) -> Path | 
         )
     if spec.weights.source == "builtin":
         return None
-    if spec.weights.source == "run":  # a fine-tuning run's model.keras, pinned by its record
+    if spec.weights.source in ("run", "file"):  # a run's model.keras (pinned), a user's file
         path = Path(spec.weights.file)
         check_file(path, spec.weights, move_bad=False)
         return path
