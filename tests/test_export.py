@@ -132,3 +132,11 @@ def test_zoo_export_command(tmp_path):
                          tmp_path / "y.tflite", "--min-agreement", "1.01")  # fmt: skip
     assert impossible.returncode == 2 and "nothing was kept" in impossible.stderr
     assert not (tmp_path / "y.tflite").exists()
+
+
+def test_a_users_keras_file_exports_too(tmp_path):
+    first = export("mnist_convnet", tmp_path / "mine.keras", format="keras").path
+    Path(f"{first}.labels.txt").unlink()  # a file of the user's own, without labels
+    result = export(first, tmp_path / "mine.tflite", format="litert")
+    assert result.parity["top1_agreement"] == 1.0
+    assert Path(f"{result.path}.labels.txt").read_text().split() == [str(d) for d in range(10)]

@@ -21,7 +21,9 @@ def add_export_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
         description="The artefact takes raw pixels and returns probabilities; it is compared "
         "with the Keras model on sample images and kept only if they agree.",
     )
-    sub.add_argument("source", metavar="SRC", help="a registry name or a run directory")
+    sub.add_argument(
+        "source", metavar="SRC", help="a registry name, a run directory or a .keras file"
+    )
     sub.add_argument("--format", choices=FORMATS, required=True)
     sub.add_argument("--out", required=True, help="the artefact's path (a folder: savedmodel)")
     sub.add_argument("--quantize", choices=QUANTIZATIONS, default=None, help="LiteRT only")
@@ -34,6 +36,9 @@ def add_export_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
         help="least top-1 agreement with Keras to keep it (default 0.99; int8 0.95)",
     )
     sub.add_argument("--weights", default="default")
+    sub.add_argument(
+        "--trust", action="store_true", help="load a .keras file that carries code (Lambda)"
+    )
     sub.set_defaults(handler=cmd_export)
 
 
@@ -49,6 +54,7 @@ def cmd_export(args) -> int:
         samples=args.samples,
         min_agreement=args.min_agreement,
         weights=args.weights,
+        trust=args.trust,
     )
     parity = result.parity
     for warning in parity["warnings"]:

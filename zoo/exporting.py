@@ -60,12 +60,12 @@ class ExportResult:
     parity: dict[str, Any]
 
 
-def _resolve(source: Any, weights: Any) -> tuple[Any, ModelSpec]:
-    """(Keras model, spec) for a registry name or a run directory."""
+def _resolve(source: Any, weights: Any, trust: bool) -> tuple[Any, ModelSpec]:
+    """(Keras model, spec) for a registry name, a run directory or a ``.keras`` file."""
     from zoo.models import load
 
     spec = registry.get_spec(str(source) if isinstance(source, Path) else source)
-    return load(spec, weights=weights), spec
+    return load(spec, weights=weights, trust=trust), spec
 
 
 def _sample_files(spec: ModelSpec, folder: Any, calibration: Any) -> list[str]:
@@ -249,12 +249,14 @@ def export(
     samples: str | Path | None = None,
     min_agreement: float | None = None,
     weights: Any = "default",
+    trust: bool = False,
 ) -> ExportResult:
     """Export a registered model or a fine-tuning run directory; check it; keep it only if it
     agrees with the Keras model.
 
     Args:
-        source: a registry name or a run directory.
+        source: a registry name, a run directory or a ``.keras`` file of yours (loaded
+            safely: ``trust=True`` for one that carries code; see ``zoo.user_files``).
         out: the artefact's path (a folder for ``savedmodel``).
         format: ``keras``, ``savedmodel``, ``litert`` or ``onnx``.
         quantize: LiteRT only: ``float16``, or ``int8`` (full integer, float input/output).
@@ -287,8 +289,9 @@ def export(
     from zoo.backend import quiet_tensorflow
 
     quiet_tensorflow()
-    model, spec = _resolve(source, weights)
+    model, spec = _resolve(source, weights, trust)
     names = list(labels_lib.names(spec.labels, spec.num_classes))
+    names = names or [str(index) for index in range(int(model.outputs[0].shape[-1]))]
     warnings_given: list[str] = []
     calibration_images = None
     if quantize == "int8":
