@@ -552,3 +552,14 @@ def test_a_run_whose_model_was_changed_is_refused(finished_run, tmp_path):
     (unfinished / "run.json").write_text(json.dumps({**record, "status": "running"}))
     with pytest.raises(zoo.DataError, match="has not finished.*again to resume it"):
         zoo.predict(unfinished, np.zeros((1, 28, 28), "uint8"))
+
+
+def test_overwrite_starts_a_run_again_and_touches_nothing_else(tmp_path):
+    data = digits_folder(tmp_path / "data", per_class=4, classes=range(2))
+    out = tmp_path / "run"
+    fine_tune("mnist_convnet", data, out, head_epochs=1, epochs=0, **QUICK)
+    (out / "notes.txt").write_text("mine")
+    again = fine_tune("mnist_convnet", data, out, head_epochs=2, epochs=0, overwrite=True, **QUICK)
+    assert [row["epoch"] for row in again.history] == [1, 2]
+    assert run_dir.read_run(out)["arguments"]["head_epochs"] == 2
+    assert (out / "notes.txt").read_text() == "mine"
