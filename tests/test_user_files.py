@@ -93,6 +93,9 @@ def test_hdf5_files_that_read_other_files_are_refused(tmp_path):
     with h5py.File(tmp_path / "link.weights.h5", "w") as handle:
         handle["elsewhere"] = h5py.ExternalLink(str(good), "/")
     cases["link"] = "external link"
+    with h5py.File(tmp_path / "nested.weights.h5", "w") as handle:  # deep inside a group
+        handle.create_group("layers/dense/vars")["0"] = h5py.ExternalLink(str(secret), "/")
+    cases["nested"] = "external link"
     layout = h5py.VirtualLayout(shape=(16,), dtype="float32")
     layout[:] = h5py.VirtualSource(str(good), "nothing", shape=(16,))
     with h5py.File(tmp_path / "virtual.weights.h5", "w") as handle:

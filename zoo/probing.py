@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import fnmatch
 import io
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from zoo import registry
+from zoo.download import is_offline
 from zoo.errors import InputError, UnknownModelError, WeightsError
 from zoo.files import atomic_path, atomic_write
 from zoo.labelled_data import align_classes, read_labelled, stratified_split
@@ -58,10 +58,6 @@ def expand_models(patterns: Sequence[str]) -> list[str]:
     return names
 
 
-def _offline() -> bool:
-    return os.environ.get("ZOO_OFFLINE", "") not in ("", "0")
-
-
 def _missing_weights(spec) -> str | None:
     """Why ``spec``'s headless weights cannot be had here (offline and not cached), or None."""
     from zoo.cache import cached_path
@@ -69,7 +65,7 @@ def _missing_weights(spec) -> str | None:
     weights = spec.weights_no_top or spec.weights
     if weights is None or weights.source != "url" or cached_path(weights).is_file():
         return None
-    return "skipped: weights not in the cache (offline)" if _offline() else None
+    return "skipped: weights not in the cache (offline)" if is_offline() else None
 
 
 def _linear_probe(train_x, train_y, val_x, val_y, classes: int, seed: int) -> float:

@@ -53,10 +53,11 @@ def check_hdf5(path: str | Path) -> None:
 
     problems: list[str] = []
 
-    def visit(name: str, item) -> None:
-        link = item.parent.get(name.rsplit("/", 1)[-1], getlink=True) if name else None
-        if isinstance(link, h5py.ExternalLink):
-            problems.append(f"{name}: an external link to {link.filename}")
+    def link(name: str, found) -> None:  # every link, at any depth, without following it
+        if isinstance(found, h5py.ExternalLink):
+            problems.append(f"{name}: an external link to {found.filename}")
+
+    def dataset(name: str, item) -> None:
         if isinstance(item, h5py.Dataset):
             if item.external:
                 problems.append(f"{name}: external storage in {item.external[0][0]!r}")
@@ -65,10 +66,8 @@ def check_hdf5(path: str | Path) -> None:
 
     try:
         with h5py.File(path, "r") as handle:
-            handle.visititems(visit)
-            for name in handle:  # visititems does not follow external links: look at them
-                if isinstance(handle.get(name, getlink=True), h5py.ExternalLink):
-                    problems.append(f"{name}: an external link")
+            handle.visititems_links(link)
+            handle.visititems(dataset)
     except OSError as error:
         raise WeightsError(f"{path}: not a readable HDF5 file ({error})") from None
     if problems:
