@@ -54,6 +54,7 @@ def finetune_bench(
         _phase2_layers,
         _set_trainable,
         _through_backbone,
+        keras_features,
     )
     from zoo.fit_loop import epoch_order, train_epoch
     from zoo.models import load
@@ -80,12 +81,7 @@ def finetune_bench(
     )
 
     def extract():
-        return np.concatenate(
-            [
-                np.asarray(extractor.predict_on_batch(x[i : i + 64].astype("float32")))
-                for i in range(0, images, 64)
-            ]
-        )
+        return keras_features(extractor, x, 64)
 
     features = extract()
     extract_rate = _best_rate(extract, images, repeats)

@@ -68,11 +68,11 @@ def _resolve(source: Any, weights: Any, trust: bool) -> tuple[Any, ModelSpec]:
     return load(spec, weights=weights, trust=trust), spec
 
 
-def _sample_files(spec: ModelSpec, folder: Any, calibration: Any) -> list[str]:
+def _sample_files(folder: Any, calibrating: list[str]) -> list[str]:
+    """The parity images: ``folder``'s (default: zoo's sample digits), less any calibrating."""
     paths = find_sources(folder if folder is not None else SAMPLES).paths
-    if calibration is not None:
-        calibrating = {os.path.realpath(p) for p in find_sources(calibration).paths}
-        paths = [p for p in paths if os.path.realpath(p) not in calibrating]
+    excluded = {os.path.realpath(p) for p in calibrating}
+    paths = [p for p in paths if os.path.realpath(p) not in excluded]
     if not paths:
         raise InputError(
             "No parity images left: the sample images are the calibration images. Pass "
@@ -85,13 +85,14 @@ def _prepared(spec: ModelSpec, paths: list[str]) -> np.ndarray:
     return np.stack([prepare_file(spec, path) for path in paths]).astype("float32")
 
 
-def _calibration_images(spec: ModelSpec, calibration: Any) -> tuple[np.ndarray, list[str]]:
-    """Images the int8 quantizer calibrates on, and a warning when they are the default."""
+def _calibration_files(calibration: Any) -> tuple[list[str], list[str]]:
+    """The images int8 calibrates on, and a warning when they are the default: the first half
+    of zoo's sample digits (the parity check then takes the other half)."""
     if calibration is not None:
-        return _prepared(spec, find_sources(calibration).paths), []
-    files = find_sources(SAMPLES).paths
-    half = files[: len(files) // 2]
-    return _prepared(spec, half), [
+        return find_sources(calibration).paths, []
+    samples = find_sources(SAMPLES).paths
+    half = samples[: len(samples) // 2]
+    return half, [
         f"int8 calibrated on {len(half)} of zoo's sample digits, not on your data: pass "
         "calibration= (--calibration DIR) with a few hundred of your images"
     ]
@@ -292,16 +293,11 @@ def export(
     model, spec = _resolve(source, weights, trust)
     names = list(labels_lib.names(spec.labels, spec.num_classes))
     names = names or [str(index) for index in range(int(model.outputs[0].shape[-1]))]
-    warnings_given: list[str] = []
-    calibration_images = None
+    calibrating, warnings_given = [], []
     if quantize == "int8":
-        calibration_images, warnings_given = _calibration_images(spec, calibration)
-        if calibration is None and samples is None:
-            samples_files = find_sources(SAMPLES).paths[len(calibration_images) :]
-        else:
-            samples_files = _sample_files(spec, samples, calibration)
-    else:
-        samples_files = _sample_files(spec, samples, None)
+        calibrating, warnings_given = _calibration_files(calibration)
+    calibration_images = _prepared(spec, calibrating) if calibrating else None
+    samples_files = _sample_files(samples, calibrating)
     batch = _prepared(spec, samples_files)
     expected = np.asarray(model.predict(batch, verbose=0))
 

@@ -370,6 +370,17 @@ def _head_models(model) -> tuple[Any, Any]:
     return extractor, keras.Model(features, head(features), name="head")
 
 
+def keras_features(extractor, x: np.ndarray, step: int) -> np.ndarray:
+    """``extractor``'s outputs for ``x``, ``step`` images per compiled call (each chunk cast
+    to float32 on its own: a uint8 data set is never copied whole)."""
+    return np.concatenate(
+        [
+            np.asarray(extractor.predict_on_batch(x[start : start + step].astype("float32")))
+            for start in range(0, len(x), step)
+        ]
+    )
+
+
 def _through_backbone(model, extractor) -> Any:
     """The head trained through the frozen backbone, which runs in inference mode (dropout
     off), as the cached features are computed. (A functional call's ``training=False`` is
@@ -519,13 +530,8 @@ class _Trainer:
         """A function of a batch giving pooled features. The registry's pooled stage is the
         head's input except for ConvNeXt (whose classifier normalises after pooling), and a
         runtime artefact is keyed by the weights file, so random weights run in Keras."""
-        extractor = self.extractor
-
-        def in_keras(batch):
-            return np.asarray(extractor.predict_on_batch(batch.astype("float32")))
-
         if self.spec.family == "convnext" or self.weights in (None, "none"):
-            return in_keras
+            return lambda batch: keras_features(self.extractor, batch, len(batch))
         from zoo.models import feature_model
         from zoo.runtimes import get_runner
 
@@ -729,10 +735,11 @@ def fine_tune(
         (['0', '1', '2'], 0.97)
     """
     spec = registry.get_spec(model)
+    validation = _check_validation(validation)
     arguments = {
         "model": spec.name,
         "data": _describe_data(data),
-        "validation": _describe_data(_check_validation(validation)),
+        "validation": _describe_data(validation),
         "epochs": epochs,
         "head_epochs": head_epochs,
         "unfreeze": unfreeze,
@@ -748,7 +755,6 @@ def fine_tune(
     }
     _check_arguments(spec, arguments)
     out = Path(out).expanduser()
-    validation = _check_validation(validation)
     _check_not_inside(out, data, validation)
     _check_writable(out)
     try:

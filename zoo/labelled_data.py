@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import DataError, InputError
-from zoo.inputs import IMAGE_SUFFIXES, find_sources, prepare_image, prepared_batches
+from zoo.inputs import find_sources, prepare_image, prepared_batches
 from zoo.spec import ModelSpec
 
 LIST_SUFFIXES = (".txt", ".csv")
@@ -93,11 +93,8 @@ def _labelled_files(data: str | Path) -> tuple[list[str], list[int], list[str]]:
             f"{data}: expected one sub-folder per class (e.g. {data}/cat/1.jpg, "
             f"{data}/dog/2.jpg) and no loose images"
         )
-    empty = [
-        name
-        for name in source.label_names
-        if not any(p.suffix.lower() in IMAGE_SUFFIXES for p in (path / name).rglob("*"))
-    ]
+    found = set(source.labels)
+    empty = [name for index, name in enumerate(source.label_names) if index not in found]
     if empty:
         raise DataError(f"{data}: class folder(s) with no image file: {', '.join(empty)}")
     return source.paths, list(source.labels), list(source.label_names)

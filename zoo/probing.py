@@ -88,7 +88,7 @@ def _linear_probe(train_x, train_y, val_x, val_y, classes: int, seed: int) -> fl
 
 
 def _probe_one(name: str, data: Any, validation: Any, image_size, batch_size, seed) -> dict:
-    from zoo.finetune import _head_models, _input_shape
+    from zoo.finetune import _head_models, _input_shape, keras_features
     from zoo.models import load
 
     spec = registry.get_spec(name)
@@ -106,12 +106,7 @@ def _probe_one(name: str, data: Any, validation: Any, image_size, batch_size, se
     extract_started = time.perf_counter()
 
     def pooled(x: np.ndarray) -> np.ndarray:
-        return np.concatenate(
-            [
-                np.asarray(extractor(x[i : i + batch_size].astype("float32"), training=False))
-                for i in range(0, len(x), batch_size)
-            ]
-        ).reshape(len(x), -1)
+        return keras_features(extractor, x, batch_size).reshape(len(x), -1)
 
     train_features, held_features = pooled(train.x), pooled(held.x)
     rate = (len(train.x) + len(held.x)) / (time.perf_counter() - extract_started)
