@@ -13,13 +13,14 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from zoo import registry, run_dir
 from zoo.cli_export import add_export_parser
 from zoo.cli_training import add_finetune_parser, add_probe_parser, list_runs
-from zoo.errors import InputError, ZooError
+from zoo.errors import InputError, ZooError, ZooWarning
 from zoo.text import format_params, format_table
 from zoo.version import __version__
 
@@ -134,6 +135,8 @@ def cmd_predict(args) -> int:
         crop_fraction=_crop_fraction(args),
         runtime=args.runtime,
         trust=args.trust,
+        precision=args.precision,
+        calibration=args.calibration,
     )
     if args.json:
         _print_json(results)
@@ -164,6 +167,8 @@ def cmd_features(args) -> int:
         runtime=args.runtime,
         dtype=args.dtype,
         progress=None if not args.quiet else False,
+        precision=args.precision,
+        calibration=args.calibration,
     )
     shape = "x".join(str(d) for d in result.features.shape[1:])
     print(
@@ -398,6 +403,19 @@ def _shared_flags() -> dict[str, argparse.ArgumentParser]:
     batch.add_argument(
         "--batch-size", type=int, default=None, help="images per forward pass (default 32)"
     )
+    runtime.add_argument(
+        "--precision",
+        choices=("float32", "int8"),
+        default=None,
+        help="int8: the calibrated int8 LiteRT model, checked against float32 before its first "
+        "use and cached (faster on CPUs; needs the fast extra)",
+    )
+    runtime.add_argument(
+        "--calibration",
+        metavar="SRC",
+        help="with --precision int8: images (a folder, glob or .txt list) to calibrate on, "
+        "half of them, and check on, the other half (default: zoo's own sample images)",
+    )
     return {"offline": offline, "runtime": runtime, "batch": batch}
 
 
@@ -617,7 +635,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """zoo's own warnings as one ``zoo: warning:`` line; others as Python prints them."""
+    if issubclass(category, ZooWarning):
+        return f"zoo: warning: {message}\n"
+    return _python_format_warning(message, category, filename, lineno, line)
+
+
+_python_format_warning = warnings.formatwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    warnings.formatwarning = _format_warning
     args = build_parser().parse_args(argv)
     if getattr(args, "offline", False):
         os.environ["ZOO_OFFLINE"] = "1"

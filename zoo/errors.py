@@ -34,3 +34,8 @@ class DataError(ZooError):
 class TrainingError(ZooError):
     """Training that cannot go on (a loss that became NaN or infinite); the last good
     checkpoint is kept."""
+
+
+class ZooWarning(UserWarning):
+    """Something a user should know that does not stop the work (e.g. an unchecked int8
+    model); the CLI prints it as one ``zoo: warning:`` line."""

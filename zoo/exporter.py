@@ -58,14 +58,22 @@ def artefact_dir() -> Path:
 
 
 def artefact_path(
-    spec: ModelSpec, output: str, input_shape, weights_sha256: str, engine: str
+    spec: ModelSpec,
+    output: str,
+    input_shape,
+    weights_sha256: str,
+    engine: str,
+    variant: str = "",
 ) -> Path:
     """Cache path of an artefact, keyed by everything that changes it: model, output, input
-    shape, weights, engine and the exporters' versions."""
+    shape, weights, engine, the exporters' versions and ``variant`` (e.g. ``int8`` and its
+    calibration images' digest)."""
     versions = [_version(p) for p in ("keras", "tensorflow", *EXPORT_PACKAGES[engine])]
-    key = json.dumps([spec.name, output, list(input_shape), weights_sha256, engine, versions])
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return artefact_dir() / f"{spec.name}-{output}-{digest}{SUFFIX[engine]}"
+    key = [spec.name, output, list(input_shape), weights_sha256, engine, versions]
+    key += [variant] if variant else []  # float32 artefacts keep their names
+    digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
+    kind = f"-{variant.split('-')[0]}" if variant else ""
+    return artefact_dir() / f"{spec.name}-{output}{kind}-{digest}{SUFFIX[engine]}"
 
 
 def export_checked(model, output: str, engine: str, path: Path, input_shape) -> dict[str, Any]:

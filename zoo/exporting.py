@@ -40,7 +40,8 @@ from zoo import registry
 from zoo.errors import InputError
 from zoo.exporter import ConversionError
 from zoo.files import atomic_write
-from zoo.inputs import find_sources, prepare_file
+from zoo.inputs import find_sources, prepare_files
+from zoo.quantized import default_images, int8_converter_options, split_images
 from zoo.spec import ModelSpec
 
 FORMATS = ("keras", "savedmodel", "litert", "onnx")
@@ -48,7 +49,6 @@ QUANTIZATIONS = ("float16", "int8")
 SUFFIXES = {"keras": ".keras", "savedmodel": "", "litert": ".tflite", "onnx": ".onnx"}
 #: Least top-1 agreement with Keras an artefact must reach to be kept.
 MIN_AGREEMENT = {None: 0.99, "float16": 0.99, "int8": 0.95}
-SAMPLES = Path(__file__).resolve().parent / "data" / "samples"
 LATENCY_RUNS = 5
 
 
@@ -68,9 +68,10 @@ def _resolve(source: Any, weights: Any, trust: bool) -> tuple[Any, ModelSpec]:
     return load(spec, weights=weights, trust=trust), spec
 
 
-def _sample_files(folder: Any, calibrating: list[str]) -> list[str]:
-    """The parity images: ``folder``'s (default: zoo's sample digits), less any calibrating."""
-    paths = find_sources(folder if folder is not None else SAMPLES).paths
+def _sample_files(spec: ModelSpec, folder: Any, calibrating: list[str]) -> list[str]:
+    """The parity images: ``folder``'s (default: zoo's images for the model, see
+    ``zoo.quantized.default_images``), less any that calibrate."""
+    paths = find_sources(folder).paths if folder is not None else default_images(spec)
     excluded = {os.path.realpath(p) for p in calibrating}
     paths = [p for p in paths if os.path.realpath(p) not in excluded]
     if not paths:
@@ -81,19 +82,15 @@ def _sample_files(folder: Any, calibrating: list[str]) -> list[str]:
     return paths
 
 
-def _prepared(spec: ModelSpec, paths: list[str]) -> np.ndarray:
-    return np.stack([prepare_file(spec, path) for path in paths]).astype("float32")
-
-
-def _calibration_files(calibration: Any) -> tuple[list[str], list[str]]:
-    """The images int8 calibrates on, and a warning when they are the default: the first half
-    of zoo's sample digits (the parity check then takes the other half)."""
+def _calibration_files(spec: ModelSpec, calibration: Any) -> tuple[list[str], list[str]]:
+    """The images int8 calibrates on, and a warning when they are zoo's own: half of
+    ``default_images`` (the parity check then takes the other half)."""
     if calibration is not None:
         return find_sources(calibration).paths, []
-    samples = find_sources(SAMPLES).paths
-    half = samples[: len(samples) // 2]
+    half, _ = split_images(default_images(spec))
+    kind = "photos" if spec.dataset == "imagenet" else "sample digits"
     return half, [
-        f"int8 calibrated on {len(half)} of zoo's sample digits, not on your data: pass "
+        f"int8 calibrated on {len(half)} of zoo's {kind}, not on your data: pass "
         "calibration= (--calibration DIR) with a few hundred of your images"
     ]
 
@@ -108,16 +105,7 @@ def _litert_options(quantize: str | None, calibration_images: np.ndarray | None)
             "optimizations": [tf.lite.Optimize.DEFAULT],
             "target_spec": {"supported_types": [tf.float16]},
         }
-
-    def representative():
-        for image in calibration_images:
-            yield [image[np.newaxis]]
-
-    return {
-        "optimizations": [tf.lite.Optimize.DEFAULT],
-        "representative_dataset": representative,
-        "target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]},
-    }
+    return int8_converter_options(calibration_images)
 
 
 def _write_savedmodel(model, path: Path, spec: ModelSpec, names: list[str]) -> None:
@@ -295,10 +283,10 @@ def export(
     names = names or [str(index) for index in range(int(model.outputs[0].shape[-1]))]
     calibrating, warnings_given = [], []
     if quantize == "int8":
-        calibrating, warnings_given = _calibration_files(calibration)
-    calibration_images = _prepared(spec, calibrating) if calibrating else None
-    samples_files = _sample_files(samples, calibrating)
-    batch = _prepared(spec, samples_files)
+        calibrating, warnings_given = _calibration_files(spec, calibration)
+    calibration_images = prepare_files(spec, calibrating) if calibrating else None
+    samples_files = _sample_files(spec, samples, calibrating)
+    batch = prepare_files(spec, samples_files)
     expected = np.asarray(model.predict(batch, verbose=0))
 
     out = Path(out).expanduser()

@@ -3,7 +3,8 @@
 The HDF5 layout: datasets ``features`` (N, ...), ``paths`` (N,), ``labels`` (N,) and
 ``label_names`` when the source has class folders, ``error_paths`` / ``error_reasons`` for
 files that could not be read; attributes ``model``, ``stage``, ``weights_sha256``,
-``preprocessing``, ``runtime``, ``zoo_version``, ``date``. The file is written in HDF5's
+``preprocessing``, ``runtime``, ``precision``, ``zoo_version``, ``date``; a rerun resumes
+only a file of the same model, stage and precision. The file is written in HDF5's
 single-writer/multiple-reader (SWMR) mode and flushed after every batch, so a kill loses at
 most the batch in flight. After a kill the file opens with ``h5py.File(path, "r", swmr=True)``
 (HDF5 leaves its "open for writing" flag set); the next run, or ``recover(path)``, rewrites it
@@ -112,7 +113,7 @@ class H5Store:
         self.source = source
         self.dtype = dtype
         if path.exists():
-            self.file = self._reopen(h5py, spec, stage)
+            self.file = self._reopen(h5py, spec, stage, attrs)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.file = h5py.File(path, "w", libver="latest")
@@ -136,24 +137,21 @@ class H5Store:
         paths = self.file["paths"][:].tolist() + self.file["error_paths"][:].tolist()
         self.done = {p.decode() for p in paths}
 
-    def _reopen(self, h5py, spec: ModelSpec, stage: str):
+    def _reopen(self, h5py, spec: ModelSpec, stage: str, attrs: dict[str, Any]):
         try:
             handle = h5py.File(self.path, "a", libver="latest")
         except OSError as error:
             if "already open for write" in str(error):  # a killed run: recover, then resume
                 recover(self.path)
-                return self._reopen(h5py, spec, stage)
+                return self._reopen(h5py, spec, stage, attrs)
             raise InputError(
                 f"{self.path} exists but is not a readable HDF5 file ({error}); "
                 "choose another --out or remove it"
             ) from None
-        found = (handle.attrs.get("model"), handle.attrs.get("stage"))
-        if found != (spec.name, stage):
+        problem = _mismatch(self.path, handle.attrs, spec.name, stage, attrs["precision"])
+        if problem:
             handle.close()
-            raise InputError(
-                f"{self.path} holds features of model {found[0]!r} at stage {found[1]!r}, not "
-                f"{spec.name!r} at {stage!r}; choose another --out or remove it"
-            )
+            raise InputError(problem)
         return handle
 
     def _append(self, name: str, values) -> None:
@@ -220,6 +218,46 @@ class H5Store:
         return result
 
 
+def _mismatch(path: Path, found, model: str, stage: str, precision: str) -> str | None:
+    """Why the file at ``path`` (attributes ``found``) cannot take this run's rows, or None."""
+    if (found.get("model"), found.get("stage")) != (model, stage):
+        return (
+            f"{path} holds features of model {found.get('model')!r} at stage "
+            f"{found.get('stage')!r}, not {model!r} at {stage!r}; choose another --out or "
+            "remove it"
+        )
+    stored = found.get("precision", "float32")  # files from before int8 are float32
+    if stored != precision:
+        return (
+            f"{path} holds {stored} features; this run computes {precision} ones, which would "
+            "mix in one file. Choose another --out, remove it, or resume with the same "
+            "--precision"
+        )
+    return None
+
+
+def check_resumable(
+    out: str | Path | None, spec: ModelSpec, stage: str, precision: str = "float32"
+) -> None:
+    """Refuse at once, before any model is built, an existing ``.h5`` ``out`` that holds
+    another model's, stage's or precision's features (``open_store`` checks again).
+
+    Example:
+        >>> check_resumable("mnist.h5", zoo.get_spec("mnist_convnet"), "pooled", "int8")
+    """
+    if out is None or Path(out).suffix not in (".h5", ".hdf5") or not Path(out).is_file():
+        return
+    import h5py
+
+    try:
+        with h5py.File(out, "r", swmr=True) as handle:
+            problem = _mismatch(Path(out), dict(handle.attrs), spec.name, stage, precision)
+    except OSError:
+        return  # unreadable or mid-recovery: open_store says what is wrong
+    if problem:
+        raise InputError(problem)
+
+
 def open_store(
     out: str | Path | None,
     spec: ModelSpec,
@@ -229,6 +267,7 @@ def open_store(
     dtype: str,
     weights_sha256: str,
     runtime: str,
+    precision: str = "float32",
 ):
     """The store for ``out``: ``None`` (memory), ``.npy`` or ``.h5`` / ``.hdf5``."""
     if out is None:
@@ -243,6 +282,7 @@ def open_store(
         "stage": stage,
         "preprocessing": spec.preprocessing,
         "runtime": runtime,
+        "precision": precision,
         "zoo_version": __version__,
         "weights_sha256": weights_sha256,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

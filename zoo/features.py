@@ -19,9 +19,10 @@ from typing import Any
 
 from zoo import registry
 from zoo.errors import InputError
-from zoo.feature_store import FeatureResult, open_store
+from zoo.feature_store import FeatureResult, check_resumable, open_store
 from zoo.inputs import checked_batch_size, find_sources, prepared_batches
 from zoo.models import check_stages, feature_model, load
+from zoo.quantized import check_precision
 
 
 def extract_features(
@@ -37,6 +38,8 @@ def extract_features(
     input_shape: Sequence[int] | None = None,
     progress: bool | None = None,
     workers: int | None = None,
+    precision: str | None = None,
+    calibration: Any = None,
 ) -> FeatureResult:
     """Features of every image under ``src`` at ``stage``.
 
@@ -52,6 +55,10 @@ def extract_features(
             ``zoo.runtimes``); default ``$ZOO_RUNTIME`` or ``auto``.
         dtype: ``float32`` or ``float16`` for the stored features.
         input_shape: ImageNet models: (height, width, 3) to run at (default: the spec's).
+        precision: ``float32`` (default) or ``int8``: the calibrated int8 LiteRT model, made
+            once, checked against float32 (mean cosine of the features) and cached
+            (``zoo.quantized``).
+        calibration: int8 only: images to calibrate (half) and check (half) on; default zoo's.
 
     Returns:
         ``FeatureResult`` with ``features`` (N, D...), ``paths``, ``labels`` / ``label_names``
@@ -72,7 +79,11 @@ def extract_features(
         raise InputError(f"dtype must be float32 or float16, received {dtype!r}")
     batch_size = checked_batch_size(batch_size)
     source = find_sources(src)
-    runner = _runner(model_or_name, spec, stage, weights, runtime, input_shape)
+    precision = check_precision(precision)
+    check_resumable(out, spec, stage, precision)
+    runner = _runner(
+        model_or_name, spec, stage, weights, runtime, input_shape, precision, calibration
+    )
     store = open_store(
         out,
         spec,
@@ -81,6 +92,7 @@ def extract_features(
         dtype=dtype,
         weights_sha256=runner.weights_sha256,
         runtime=runner.description,
+        precision=precision,
     )
     todo = [i for i, path in enumerate(source.paths) if path not in store.done]
     try:
@@ -105,7 +117,7 @@ def extract_features(
     return result
 
 
-def _runner(model_or_name, spec, stage, weights, runtime, input_shape):
+def _runner(model_or_name, spec, stage, weights, runtime, input_shape, precision, calibration):
     """The runtime that computes ``stage`` (a Keras model is only built when needed)."""
     from zoo.runtimes import get_runner
 
@@ -119,8 +131,11 @@ def _runner(model_or_name, spec, stage, weights, runtime, input_shape):
             **({"input_shape": tuple(input_shape)} if input_shape else {}),
         )
 
-    if not isinstance(model_or_name, str) and runtime not in (None, "tf"):
-        raise InputError("A Keras model object runs on the tf runtime; pass its name for others")
+    on_tf = runtime in (None, "tf") and precision == "float32"
+    if not isinstance(model_or_name, str) and not on_tf:
+        raise InputError(
+            "A Keras model object runs on the tf runtime in float32; pass its name for others"
+        )
     return get_runner(
         spec,
         output=stage,
@@ -128,6 +143,8 @@ def _runner(model_or_name, spec, stage, weights, runtime, input_shape):
         weights=weights,
         input_shape=input_shape,
         model_factory=model_factory,
+        precision=precision,
+        calibration=calibration,
     )
 
 

@@ -160,6 +160,20 @@ def prepare_file(
         raise InputError(f"{path}: {error}") from None
 
 
+def prepare_files(
+    spec: ModelSpec, paths: Sequence[str | Path], input_shape: Sequence[int] | None = None
+) -> np.ndarray:
+    """``prepare_file`` for each of ``paths``, stacked into one float32 batch.
+
+    Example:
+        >>> prepare_files(zoo.get_spec("mnist_convnet"), ["7.png", "2.png"]).shape
+        (2, 28, 28, 1)
+    """
+    return np.stack([prepare_file(spec, path, input_shape=input_shape) for path in paths]).astype(
+        np.float32
+    )
+
+
 def prepare_image(
     spec: ModelSpec,
     image: images.Image.Image,

@@ -17,8 +17,9 @@ import numpy as np
 from zoo import labels as labels_lib
 from zoo import registry
 from zoo.errors import InputError
-from zoo.inputs import checked_batch_size, find_sources, prepare_file, prepared_batches
+from zoo.inputs import checked_batch_size, find_sources, prepare_files, prepared_batches
 from zoo.models import resolve_model
+from zoo.quantized import check_precision
 from zoo.spec import ModelSpec
 
 
@@ -55,7 +56,13 @@ def _is_file_list(images: Any) -> bool:
 
 
 def predict(
-    model_or_name: Any, images: Any, *, weights: Any = "default", batch_size: int | None = None
+    model_or_name: Any,
+    images: Any,
+    *,
+    weights: Any = "default",
+    batch_size: int | None = None,
+    precision: str | None = None,
+    calibration: Any = None,
 ) -> np.ndarray:
     """Class probabilities for a batch of images.
 
@@ -67,29 +74,57 @@ def predict(
             glob or a ``.txt`` list; each file is decoded and resized the way the model wants.
         weights: weights to load when a name is given (see ``zoo.load``).
         batch_size: images per forward pass (default 32).
+        precision: ``float32`` (default) or ``int8``: the calibrated int8 LiteRT model, made
+            once, checked against float32 and cached (``zoo.quantized``; needs a name).
+        calibration: int8 only: images to calibrate (half) and check (half) on; default zoo's.
 
     Returns:
         ``np.ndarray`` of shape (N, num_classes).
 
     Raises:
         InputError: wrong shape or dtype, or a file that is missing or not an image.
+        ConversionError: the int8 model failed its parity check.
 
     Example:
         >>> zoo.predict("mnist_convnet", x_test[:5]).argmax(axis=1)
         array([7, 2, 1, 0, 4])
     """
     batch_size = checked_batch_size(batch_size)
+    if check_precision(precision) == "int8":
+        return _predict_int8(model_or_name, images, weights, batch_size, calibration)
     model, spec = resolve_model(model_or_name, weights)
     if _is_file_list(images):
         if spec is None:
             raise InputError("image files need a registered model (pass its name) to prepare them")
         paths = find_sources(images).paths
-        batch = np.stack([prepare_file(spec, path) for path in paths])
+        batch = prepare_files(spec, paths)
     else:
         batch = np.asarray(images)
         if spec is not None:
             batch = check_input(spec, batch)
     return np.asarray(model.predict(batch, batch_size=batch_size, verbose=0))
+
+
+def _predict_int8(name: Any, images: Any, weights: Any, batch_size: int, calibration: Any):
+    if not isinstance(name, (str, Path)):
+        raise InputError("precision='int8' needs a model name or run directory, not a model object")
+    spec = registry.get_spec(str(name))
+    if _is_file_list(images):
+        batch = prepare_files(spec, find_sources(images).paths)
+    else:
+        batch = check_input(spec, np.asarray(images))
+    from zoo.runtimes import get_runner
+
+    runner = get_runner(
+        spec,
+        runtime="litert",
+        weights=weights,
+        model_factory=lambda: resolve_model(spec, weights)[0],
+        precision="int8",
+        calibration=calibration,
+    )
+    starts = range(0, len(batch), batch_size)
+    return np.concatenate([runner.run(batch[start : start + batch_size]) for start in starts])
 
 
 def top_k(
@@ -125,6 +160,8 @@ def predict_files(
     crop_fraction: float | None = None,
     runtime: str | None = None,
     trust: bool = False,
+    precision: str | None = None,
+    calibration: Any = None,
 ) -> list[dict[str, Any]]:
     """One result per image file, in order: ``{"file", "model", "top": [...]}`` or, for a file
     that cannot be read, ``{"file", "model", "error"}``; the other files are still predicted.
@@ -134,12 +171,14 @@ def predict_files(
     ``batch_size`` (default 32) at a time, on ``runtime`` (see ``zoo.runtimes``; a cached
     ONNX/LiteRT artefact runs without importing TensorFlow). ``name`` may be a ``.keras``
     file of yours; ``trust`` loads one that carries code (see ``zoo.user_files``).
+    ``precision="int8"`` runs the checked int8 LiteRT model (see ``zoo.quantized``).
 
     Example:
         >>> predict_files("mnist_convnet", "digits/", top=1)[0]["top"][0]["label"]
         '0'
     """
     spec = registry.get_spec(name)
+    check_precision(precision)
     if top < 1:
         raise InputError(f"--top must be at least 1, received {top}")
     batch_size = checked_batch_size(batch_size)
@@ -164,6 +203,8 @@ def predict_files(
                 runtime=runtime,
                 weights=weights,
                 model_factory=lambda: resolve_model(spec, weights, trust=trust)[0],
+                precision=precision,
+                calibration=calibration,
             )
         for slot, row in zip(slots, runner.run(batch), strict=True):
             results[slot]["top"] = top_k(row, top, names, wordnet_ids)

@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,11 @@ import numpy as np
 
 from zoo.backend import dtype_policy, gpu_available, precision_setting, tf_dtype_policy
 from zoo.engines import ENGINES, Engine, installed, open_engine, tf_engine
-from zoo.errors import InputError
+from zoo.errors import InputError, ZooWarning
 from zoo.exporter import ConversionError, artefact_dir, artefact_path, ensure_artefact
 from zoo.files import atomic_write, file_lock
+from zoo.inputs import find_sources
+from zoo.quantized import check_precision, default_images, ensure_int8, images_digest, split_images
 from zoo.spec import ModelSpec
 
 #: ONNX Runtime and LiteRT run a batch in micro-batches of about this many input pixels (four
@@ -129,16 +132,22 @@ def get_runner(
     weights: Any = "default",
     input_shape=None,
     model_factory: Callable[[], Any] | None = None,
+    precision: str | None = None,
+    calibration: Any = None,
 ) -> Runner:
     """A runner of ``spec``'s ``output`` (``predictions`` or a feature stage).
 
     ``model_factory`` builds the Keras model (with that output) when TensorFlow is needed: to
-    run, to export, or to check an export. A cached artefact needs neither.
+    run, to export, or to check an export. A cached artefact needs neither. ``precision="int8"``
+    runs the calibrated, parity-checked int8 LiteRT artefact (``zoo.quantized``), calibrated
+    on ``calibration`` images (default: zoo's own).
 
     Raises:
-        InputError: an unknown runtime, one that is not installed, or a bad ``$ZOO_PRECISION``.
+        InputError: an unknown runtime or precision, a runtime that is not installed, or a bad
+            ``$ZOO_PRECISION``.
+        ConversionError: the int8 artefact failed its parity check (it is not kept).
     """
-    runtime = runtime or default_runtime()
+    requested, runtime = runtime, runtime or default_runtime()
     if runtime not in ("auto", *ENGINES):
         raise InputError(f"Unknown runtime {runtime!r}; valid: auto, {', '.join(ENGINES)}")
     precision_setting()  # a bad $ZOO_PRECISION is an error whichever runtime runs
@@ -172,6 +181,8 @@ def get_runner(
         runner.weights_sha256 = digest
         return runner
 
+    if check_precision(precision) == "int8":
+        return _int8_runner(spec, output, requested or "litert", digest, shape, model, calibration)
     if runtime != "auto":
         return opened(runtime)
     if installed() == ["tf"]:
@@ -186,6 +197,30 @@ def get_runner(
     best = _fastest(opened, installed(), shape)
     remember_choice(choice_key, best.name)
     return best
+
+
+def _int8_runner(spec, output, runtime, digest, shape, model, calibration) -> Runner:
+    """The int8 LiteRT runner: the artefact made, checked and cached on first use."""
+    if runtime not in ("auto", "litert"):
+        raise InputError(f"precision int8 runs on LiteRT; received runtime {runtime!r}")
+    if "litert" not in installed():
+        raise InputError("precision int8 needs LiteRT: pip install 'keras-zoo[fast]'")
+    files = find_sources(calibration).paths if calibration is not None else default_images(spec)
+    images = split_images(files)
+    variant = f"int8-{images_digest(files)}"
+    path = artefact_path(spec, output, shape, digest, "litert", variant=variant)
+    check = digest != "none"
+    if not check:
+        warnings.warn(
+            f"{spec.name} has random weights: the int8 model is not checked against float32 "
+            "(there is nothing to preserve); use it to measure speed, not results",
+            ZooWarning,
+            stacklevel=3,
+        )
+    ensure_int8(model, spec, output, path, shape, images, check)
+    runner = Runner.on(open_engine("litert", path))
+    runner.precision, runner.weights_sha256 = "int8", digest
+    return runner
 
 
 def _fastest(opener: Callable[[str], Runner], names: list[str], shape) -> Runner:
