@@ -95,3 +95,35 @@ def test_finetune_bench_prints_both_phases_side_by_side():
     assert all(rate > 0 for rate in rates)
     assert "× a head epoch through the frozen backbone (target ≥ 20×)" in table
     assert "× plain model.fit (target ≥ 0.9×)" in table
+
+
+def test_int8_bench_measures_both_precisions_and_each_calibration_recipe(tmp_path, monkeypatch):
+    import shutil
+
+    from zoo.bench_int8 import fidelity, speed
+
+    from conftest import IMAGENET_WEIGHTS
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    table = speed("mobilenet_v1_0.25_128", images=8, weights=None, rounds=1)
+    rates = {
+        line.split("|")[1].strip(): float(line.split("|")[2])
+        for line in table.splitlines()
+        if line.startswith(("| pure", "| zoo"))
+    }
+    assert set(rates) == {
+        "pure compute, float32, batch 32 in micro-batches",
+        "pure compute, int8, batch 32 in micro-batches",
+        "zoo features end to end, float32",
+        "zoo features end to end, int8",
+    }
+    assert all(rate > 0 for rate in rates.values())
+    assert "skipped, not in the weights cache: mobilenet_2_5_128_tf.h5" in fidelity()
+    for name in ("mobilenet_2_5_128_tf.h5", "mobilenet_2_5_128_tf_no_top.h5"):
+        shutil.copy(IMAGENET_WEIGHTS / name, tmp_path / "models")
+    rows = [line for line in fidelity().splitlines() if line.startswith("| ") and "%" in line]
+    assert len(rows) == 3  # one per recipe
+    for row in rows:
+        agreement, in_top5, cosine = (row.split("|")[i].strip() for i in (2, 3, 4))
+        assert 0 <= float(agreement.rstrip("%")) <= float(in_top5.rstrip("%")) <= 100
+        assert 0.5 < float(cosine) <= 1.0

@@ -202,6 +202,12 @@ def cmd_bench(args) -> int:
     if args.batch_sweep:
         print(batch_sweep(args.model, weights=args.weights))
         return 0
+    if args.int8:
+        from zoo.bench_int8 import int8_bench
+
+        weights = None if args.weights == "none" else args.weights
+        print(int8_bench(args.model, images=args.images, weights=weights, photos=args.photos))
+        return 0
     from zoo.inputs import checked_batch_size
 
     print(
@@ -545,6 +551,13 @@ def build_parser() -> argparse.ArgumentParser:
         "zoo's phase-2 loop vs model.fit (--images in memory, --image-size)",
     )
     sub.add_argument("--image-size", type=int, default=160, help="with --finetune (default 160)")
+    sub.add_argument(
+        "--int8",
+        action="store_true",
+        help="instead: LiteRT float32 vs --precision int8, pure compute and end to end, and "
+        "int8's agreement with float32 on real photos per calibration recipe",
+    )
+    sub.add_argument("--photos", metavar="SRC", help="with --int8: more real photos to evaluate on")
     sub.set_defaults(handler=cmd_bench)
 
     sub = commands.add_parser(
