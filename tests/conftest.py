@@ -19,6 +19,8 @@ ZOO_COMMAND = Path(sys.executable).with_name("zoo")
 # Tests run on TensorFlow unless they ask for a runtime (test_runtimes.py), so that `auto` does
 # not export and time ONNX/LiteRT for every model and cache folder a test makes.
 os.environ.setdefault("ZOO_RUNTIME", "tf")
+# No detached preparers outliving a test: tests/test_background.py turns them on where it asks.
+os.environ.setdefault("ZOO_BACKGROUND", "0")
 
 
 @pytest.fixture

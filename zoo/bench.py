@@ -108,7 +108,8 @@ def end_to_end(spec, folder: Path, runtime: str, weights: Any, batch_size: int) 
 
 
 def predict_wall(spec, image: Path, runtime: str, weights: str) -> float:
-    """Wall seconds of one ``zoo predict`` in a fresh process."""
+    """Wall seconds of one ``zoo predict`` in a fresh process (background preparation on, as
+    a user has it)."""
     command = [
         sys.executable,
         "-m",
@@ -124,7 +125,9 @@ def predict_wall(spec, image: Path, runtime: str, weights: str) -> float:
         "--json",
     ]
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
+    subprocess.run(
+        command, check=True, capture_output=True, env={**os.environ, "ZOO_BACKGROUND": "1"}
+    )
     return time.perf_counter() - started
 
 
@@ -178,6 +181,7 @@ def run(
         os.environ["KERAS_HOME"], saved = str(cold_home), os.environ.get("KERAS_HOME")
         try:
             cold = predict_wall(spec, paths[0], "auto", weights)
+            _wait_for_background(cold_home / "models" / "zoo-runtimes" / "choices.json")
             warm = predict_wall(spec, paths[0], "auto", weights)
         finally:
             shutil.rmtree(cold_home, ignore_errors=True)
@@ -190,6 +194,13 @@ def run(
     finally:
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
+
+
+def _wait_for_background(choices: Path, timeout: float = 600) -> None:
+    """Wait until the background preparer started by a first call has remembered its choice."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not (choices.is_file() and choices.stat().st_size > 2):
+        time.sleep(0.2)
 
 
 SWEEP_BATCHES = (1, 4, 8, 16, 32)
@@ -243,8 +254,10 @@ def _report(spec, rows, compute, cold, warm, tf_wall, weights) -> str:
         "",
         "| single-image `zoo predict` in a fresh process | wall seconds |",
         "|---|---|",
-        f"| cold, `--runtime auto` (empty cache: exports and times each runtime) | {cold:.2f} |",
-        f"| warm, `--runtime auto` (artefact cached; TensorFlow not imported) | {warm:.2f} |",
+        f"| first, `--runtime auto` (empty cache: answers with TensorFlow, prepares the fast "
+        f"engine in the background) | {cold:.2f} |",
+        f"| next, `--runtime auto` (the prepared engine; TensorFlow not imported) | {warm:.2f} |",
         f"| `--runtime tf` (imports TensorFlow, builds the model) | {tf_wall:.2f} |",
+        f"| first call − `--runtime tf` (target ≤ 0.5 s) | {cold - tf_wall:+.2f} |",
     ]
     return "\n".join(lines)

@@ -238,24 +238,28 @@ def _mismatch(path: Path, found, model: str, stage: str, precision: str) -> str 
 
 def check_resumable(
     out: str | Path | None, spec: ModelSpec, stage: str, precision: str = "float32"
-) -> None:
+) -> int:
     """Refuse at once, before any model is built, an existing ``.h5`` ``out`` that holds
-    another model's, stage's or precision's features (``open_store`` checks again).
+    another model's, stage's or precision's features (``open_store`` checks again); return
+    how many files it has done (0 when there is none to resume).
 
     Example:
         >>> check_resumable("mnist.h5", zoo.get_spec("mnist_convnet"), "pooled", "int8")
+        120
     """
     if out is None or Path(out).suffix not in (".h5", ".hdf5") or not Path(out).is_file():
-        return
+        return 0
     import h5py
 
     try:
         with h5py.File(out, "r", swmr=True) as handle:
             problem = _mismatch(Path(out), dict(handle.attrs), spec.name, stage, precision)
+            done = sum(len(handle[name]) for name in ("paths", "error_paths") if name in handle)
     except OSError:
-        return  # unreadable or mid-recovery: open_store says what is wrong
+        return 0  # unreadable or mid-recovery: open_store says what is wrong
     if problem:
         raise InputError(problem)
+    return done
 
 
 def open_store(

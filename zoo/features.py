@@ -80,10 +80,10 @@ def extract_features(
     batch_size = checked_batch_size(batch_size)
     source = find_sources(src)
     precision = check_precision(precision)
-    check_resumable(out, spec, stage, precision)
     runner = _runner(
-        model_or_name, spec, stage, weights, runtime, input_shape, precision, calibration
-    )
+        model_or_name, spec, stage, weights, runtime, input_shape, precision, calibration,
+        images=len(source.paths) - check_resumable(out, spec, stage, precision),
+    )  # fmt: skip
     store = open_store(
         out,
         spec,
@@ -117,7 +117,9 @@ def extract_features(
     return result
 
 
-def _runner(model_or_name, spec, stage, weights, runtime, input_shape, precision, calibration):
+def _runner(
+    model_or_name, spec, stage, weights, runtime, input_shape, precision, calibration, images=None
+):
     """The runtime that computes ``stage`` (a Keras model is only built when needed)."""
     from zoo.runtimes import get_runner
 
@@ -145,7 +147,18 @@ def _runner(model_or_name, spec, stage, weights, runtime, input_shape, precision
         model_factory=model_factory,
         precision=precision,
         calibration=calibration,
+        background=_background_request(model_or_name, stage, weights, input_shape),
+        images=images,
     )
+
+
+def _background_request(model_or_name, stage, weights, input_shape) -> dict[str, Any] | None:
+    """How a detached process rebuilds this feature model (``zoo.background``), or None."""
+    if not isinstance(model_or_name, str):
+        return None
+    weights = str(weights) if isinstance(weights, Path) else weights
+    request = {"source": model_or_name, "output": stage, "weights": weights}
+    return request | ({"input_shape": list(input_shape)} if input_shape else {})
 
 
 def _run(

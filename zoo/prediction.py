@@ -150,6 +150,39 @@ def top_k(
     return ranked
 
 
+def predictions_runner(
+    spec: ModelSpec,
+    weights: Any,
+    runtime: str | None,
+    trust: bool = False,
+    precision: str | None = None,
+    calibration: Any = None,
+    images: int | None = None,
+    source: str | None = None,
+):
+    """The runner of ``spec``'s class probabilities (see ``zoo.runtimes.get_runner``); with
+    ``source`` (the name or path the user gave) a small first ``auto`` call may prepare the
+    fast engine in the background."""
+    from zoo.runtimes import get_runner
+
+    background = None
+    if source is not None:
+        shown = str(weights) if isinstance(weights, Path) else weights
+        background = {"source": str(source), "output": "predictions", "weights": shown}
+        background.update({"trust": True} if trust else {})
+    return get_runner(
+        spec,
+        output="predictions",
+        runtime=runtime,
+        weights=weights,
+        model_factory=lambda: resolve_model(spec, weights, trust=trust)[0],
+        precision=precision,
+        calibration=calibration,
+        background=background,
+        images=images,
+    )
+
+
 def predict_files(
     name: str,
     src: Any,
@@ -195,17 +228,10 @@ def predict_files(
         if batch is None:
             continue
         if runner is None:
-            from zoo.runtimes import get_runner
-
-            runner = get_runner(
-                spec,
-                output="predictions",
-                runtime=runtime,
-                weights=weights,
-                model_factory=lambda: resolve_model(spec, weights, trust=trust)[0],
-                precision=precision,
-                calibration=calibration,
-            )
+            runner = predictions_runner(
+                spec, weights, runtime, trust, precision, calibration, images=len(files),
+                source=name,
+            )  # fmt: skip
         for slot, row in zip(slots, runner.run(batch), strict=True):
             results[slot]["top"] = top_k(row, top, names, wordnet_ids)
     return results

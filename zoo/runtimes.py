@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from zoo.backend import dtype_policy, gpu_available, precision_setting, tf_dtype_policy
+from zoo.background import schedule, use_background
 from zoo.engines import ENGINES, Engine, installed, open_engine, tf_engine
 from zoo.errors import InputError, ZooWarning
 from zoo.exporter import ConversionError, artefact_dir, artefact_path, ensure_artefact
@@ -134,13 +135,18 @@ def get_runner(
     model_factory: Callable[[], Any] | None = None,
     precision: str | None = None,
     calibration: Any = None,
+    background: dict[str, Any] | None = None,
+    images: int | None = None,
 ) -> Runner:
     """A runner of ``spec``'s ``output`` (``predictions`` or a feature stage).
 
     ``model_factory`` builds the Keras model (with that output) when TensorFlow is needed: to
     run, to export, or to check an export. A cached artefact needs neither. ``precision="int8"``
     runs the calibrated, parity-checked int8 LiteRT artefact (``zoo.quantized``), calibrated
-    on ``calibration`` images (default: zoo's own).
+    on ``calibration`` images (default: zoo's own). ``auto`` with nothing remembered yet and
+    fewer than ``zoo.background.FOREGROUND_FROM`` ``images`` runs TensorFlow and prepares the
+    fast engine in a detached process as this one exits, when ``background`` says how to
+    rebuild the model there (see ``zoo.background``).
 
     Raises:
         InputError: an unknown runtime or precision, a runtime that is not installed, or a bad
@@ -194,6 +200,9 @@ def get_runner(
     remembered = read_choices().get(choice_key)
     if remembered in installed():
         return opened(remembered)
+    if use_background(background, images):
+        schedule(background)
+        return opened("tf")
     best = _fastest(opened, installed(), shape)
     remember_choice(choice_key, best.name)
     return best
