@@ -32,6 +32,8 @@ def test_bench_prints_every_row(tmp_path):
         "4",
         "--batch-size",
         "8",
+        "--rounds",
+        "2",
         check=True,
         env={"KERAS_HOME": str(tmp_path), "ZOO_RUNTIME": ""},
     )

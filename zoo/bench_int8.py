@@ -191,7 +191,11 @@ def fidelity(photos: Any = None) -> str:
 
 
 def int8_bench(
-    model: str = "mobilenet_v2_1.0_224", images: int = 512, weights: Any = None, photos: Any = None
+    model: str = "mobilenet_v2_1.0_224",
+    images: int = 512,
+    weights: Any = None,
+    photos: Any = None,
+    rounds: int = 3,
 ) -> str:
     """Both tables, speed then fidelity."""
-    return speed(model, images, weights) + "\n\n" + fidelity(photos)
+    return speed(model, images, weights, rounds) + "\n\n" + fidelity(photos)

@@ -206,7 +206,12 @@ def cmd_bench(args) -> int:
         from zoo.bench_int8 import int8_bench
 
         weights = None if args.weights == "none" else args.weights
-        print(int8_bench(args.model, images=args.images, weights=weights, photos=args.photos))
+        print(
+            int8_bench(
+                args.model, images=args.images, weights=weights, photos=args.photos,
+                rounds=args.rounds,
+            )
+        )  # fmt: skip
         return 0
     from zoo.inputs import checked_batch_size
 
@@ -218,6 +223,7 @@ def cmd_bench(args) -> int:
             naive_images=args.naive_images,
             batch_size=checked_batch_size(args.batch_size),
             folder=Path(args.folder) if args.folder else None,
+            rounds=args.rounds,
         )
     )
     return 0
@@ -532,6 +538,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--weights", default="none", help="'none' (random, default) or as predict")
     sub.add_argument("--images", type=int, default=512, help="JPEGs to generate (default 512)")
     sub.add_argument("--folder", help="use this folder of JPEGs instead of generating them")
+    sub.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="alternated rounds per engine measurement; the best is shown (default 3)",
+    )
     sub.add_argument(
         "--naive-images",
         type=int,
