@@ -140,3 +140,23 @@ def test_a_users_keras_file_exports_too(tmp_path):
     result = export(first, tmp_path / "mine.tflite", format="litert")
     assert result.parity["top1_agreement"] == 1.0
     assert Path(f"{result.path}.labels.txt").read_text().split() == [str(d) for d in range(10)]
+
+
+def test_input_size_resizes_in_graph_and_the_parity_measures_it(tmp_path):
+    out = tmp_path / "mobilenet_160.onnx"
+    result = export(
+        "mobilenet_v1_0.25_128", out, format="onnx", weights=MOBILENET_TOP, input_size=160,
+        samples=PHOTOS, min_agreement=0.5,
+    )  # fmt: skip
+    photos = sorted(PHOTOS.glob("*"))
+    spec = zoo.get_spec("mobilenet_v1_0.25_128")
+    at_160 = np.stack([prepare_file(spec, p, input_shape=(160, 160, 3)) for p in photos])
+    probabilities, _ = without_zoo("onnx", out, at_160.astype("float32"), tmp_path)
+    keras_top = zoo.predict("mobilenet_v1_0.25_128", photos, weights=MOBILENET_TOP).argmax(1)
+    assert probabilities.shape == (2, 1000) and list(probabilities.argmax(1)) == list(keras_top)
+    assert result.parity["images"] == 2 and result.parity["max_abs_difference"] > 1e-4
+    with pytest.raises(zoo.errors.InputError, match="input_size applies to the photo"):
+        export("mnist_convnet", tmp_path / "m.onnx", format="onnx", input_size=32)
+    refused = run_zoo("export", "mnist_convnet", "--format", "onnx", "--out", tmp_path / "x.onnx",
+                      "--input-size", "12x")  # fmt: skip
+    assert refused.returncode == 2 and "expected N or HxW, received '12x'" in refused.stderr

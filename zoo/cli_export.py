@@ -37,9 +37,27 @@ def add_export_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     )
     sub.add_argument("--weights", default="default")
     sub.add_argument(
+        "--input-size",
+        type=_size,
+        default=None,
+        metavar="N|HxW",
+        help="photo models: the artefact takes pixels of this size and resizes them in-graph",
+    )
+    sub.add_argument(
         "--trust", action="store_true", help="load a .keras file that carries code (Lambda)"
     )
     sub.set_defaults(handler=cmd_export)
+
+
+def _size(text: str) -> int | tuple[int, int]:
+    """``224`` -> 224, ``192x256`` -> (192, 256)."""
+    try:
+        parts = [int(part) for part in text.lower().split("x")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or HxW, received {text!r}") from None
+    if len(parts) not in (1, 2) or min(parts) < 1:
+        raise argparse.ArgumentTypeError(f"expected N or HxW, received {text!r}")
+    return parts[0] if len(parts) == 1 else (parts[0], parts[1])
 
 
 def cmd_export(args) -> int:
@@ -55,6 +73,7 @@ def cmd_export(args) -> int:
         min_agreement=args.min_agreement,
         weights=args.weights,
         trust=args.trust,
+        input_size=args.input_size,
     )
     parity = result.parity
     for warning in parity["warnings"]:

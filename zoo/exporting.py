@@ -239,6 +239,7 @@ def export(
     min_agreement: float | None = None,
     weights: Any = "default",
     trust: bool = False,
+    input_size: int | tuple[int, int] | None = None,
 ) -> ExportResult:
     """Export a registered model or a fine-tuning run directory; check it; keep it only if it
     agrees with the Keras model.
@@ -254,6 +255,10 @@ def export(
         samples: images for the parity check (default: zoo's sample digits, less any used to
             calibrate).
         min_agreement: least top-1 agreement to keep the artefact (0.99; 0.95 for int8).
+        input_size: photo models: the artefact takes pixels of this size (``N`` or
+            ``(height, width)``) and resizes them in-graph (bilinear, a built-in Keras layer)
+            to the model's own; the parity check compares it with the model on images
+            prepared at the model's size, so what the resize changes is measured.
 
     Returns:
         ``ExportResult`` with the path and the parity report (also in ``OUT.parity.json``).
@@ -284,10 +289,13 @@ def export(
     calibrating, warnings_given = [], []
     if quantize == "int8":
         calibrating, warnings_given = _calibration_files(spec, calibration)
-    calibration_images = prepare_files(spec, calibrating) if calibrating else None
     samples_files = _sample_files(spec, samples, calibrating)
-    batch = prepare_files(spec, samples_files)
-    expected = np.asarray(model.predict(batch, verbose=0))
+    expected = np.asarray(model.predict(prepare_files(spec, samples_files), verbose=0))
+    shape = None
+    if input_size is not None:
+        model, shape = _with_input_size(model, spec, input_size)
+    calibration_images = prepare_files(spec, calibrating, shape) if calibrating else None
+    batch = prepare_files(spec, samples_files, shape)
 
     out = Path(out).expanduser()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -317,6 +325,31 @@ def export(
     atomic_write(Path(f"{out}.labels.txt"), "".join(f"{name}\n" for name in names))
     atomic_write(Path(f"{out}.parity.json"), json.dumps(report, indent=1))
     return ExportResult(out, report)
+
+
+def _with_input_size(model, spec: ModelSpec, input_size: Any):
+    """``model`` behind a bilinear resize from ``input_size`` to its own input size, and the
+    new input shape."""
+    import keras
+
+    size = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
+    valid = len(size) == 2 and all(isinstance(n, int) and not isinstance(n, bool) for n in size)
+    if not valid or min(size) < 1:
+        raise InputError(
+            f"input_size must be N or (height, width) in pixels, received {input_size!r}"
+        )
+    height, width, channels = model.inputs[0].shape[1:]
+    if spec.dataset != "imagenet" or channels != 3:
+        raise InputError(
+            f"input_size applies to the photo (RGB) models; {spec.name} takes "
+            f"{tuple(model.inputs[0].shape[1:])} as it is"
+        )
+    inputs = keras.Input((*size, 3), name="pixels")
+    resized = keras.layers.Resizing(height, width, interpolation="bilinear", name="to_model_size")(
+        inputs
+    )
+    outputs = model(resized, training=False)  # inference only: no dropout in the artefact
+    return keras.Model(inputs, outputs, name=model.name), (*size, 3)
 
 
 def _move_into_place(temp: Path, out: Path) -> None:
