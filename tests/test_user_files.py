@@ -4,6 +4,7 @@ ran; without trust none does (and with trust the first shows the threat is real)
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -134,3 +135,20 @@ def test_zoo_predict_takes_a_keras_file_with_its_exported_labels(tmp_path):
     refused = run_zoo("predict", image, "--model", sneaky)
     assert refused.returncode == 2 and "Lambda layer 'sneaky'" in refused.stderr
     assert not canary.exists()
+
+
+def test_zoo_features_and_info_read_a_keras_file(tmp_path):
+    from conftest import SAMPLES, run_zoo
+
+    out = tmp_path / "convnet.keras"
+    zoo.export("mnist_convnet", out, format="keras")
+    spec = zoo.get_spec(out)
+    assert [(s.name, s.channels) for s in spec.feature_stages] == [("pooled", 625)]
+    assert spec.params == zoo.load("mnist_convnet").count_params()  # read without Keras
+    mine = zoo.extract_features(str(out), SAMPLES, stage="pooled")
+    registry = zoo.extract_features("mnist_convnet", SAMPLES, stage="pooled")
+    np.testing.assert_allclose(mine.features, registry.features, atol=1e-5)
+    shown = run_zoo("info", out, check=True).stdout
+    assert re.search(r"pooled: \w+ \(625 channels\)", shown) and "params: 820229" in shown
+    refused = run_zoo("features", SAMPLES, "--model", out, "--stage", "stage2")
+    assert refused.returncode == 2 and "no feature stage 'stage2'; valid: pooled" in refused.stderr

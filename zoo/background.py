@@ -96,7 +96,7 @@ def prepare(request: dict[str, Any]) -> str:
         shape = request.get("input_shape")
         runner = _runner(
             request["source"], spec, request["output"], request["weights"], "auto",
-            tuple(shape) if shape else None, "float32", None,
+            tuple(shape) if shape else None, "float32", None, trust=request.get("trust", False),
         )  # fmt: skip
     return runner.name
 

@@ -102,6 +102,9 @@ def cmd_info(args) -> int:
             for stage in value:
                 stride = f"stride {stage['stride']}, " if stage["stride"] else ""
                 print(f"  {stage['name']}: {stage['layer']} ({stride}{stage['channels']} channels)")
+        elif key == "labels" and isinstance(value, (list, tuple)) and len(value) > 12:
+            shown = ", ".join(map(str, [*value[:5], "...", *value[-2:]]))
+            print(f"labels: {len(value)} class names ({shown})")
         elif value not in (None, "", [], {}):
             if isinstance(value, list):
                 value = "(" + ", ".join("None" if v is None else str(v) for v in value) + ")"
@@ -169,6 +172,7 @@ def cmd_features(args) -> int:
         progress=None if not args.quiet else False,
         precision=args.precision,
         calibration=args.calibration,
+        trust=args.trust,
     )
     shape = "x".join(str(d) for d in result.features.shape[1:])
     print(
@@ -525,6 +529,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--weights", default="default")
     sub.add_argument("--dtype", choices=("float32", "float16"), default="float32")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_argument(
+        "--trust",
+        action="store_true",
+        help="load a model file that carries code (a Lambda layer): only files you trust",
+    )
     sub.set_defaults(handler=cmd_features)
 
     add_finetune_parser(commands, [offline, batch])

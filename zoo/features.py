@@ -40,6 +40,7 @@ def extract_features(
     workers: int | None = None,
     precision: str | None = None,
     calibration: Any = None,
+    trust: bool = False,
 ) -> FeatureResult:
     """Features of every image under ``src`` at ``stage``.
 
@@ -59,6 +60,7 @@ def extract_features(
             once, checked against float32 (mean cosine of the features) and cached
             (``zoo.quantized``).
         calibration: int8 only: images to calibrate (half) and check (half) on; default zoo's.
+        trust: load a ``.keras`` file of yours that carries code (see ``zoo.user_files``).
 
     Returns:
         ``FeatureResult`` with ``features`` (N, D...), ``paths``, ``labels`` / ``label_names``
@@ -82,7 +84,7 @@ def extract_features(
     precision = check_precision(precision)
     runner = _runner(
         model_or_name, spec, stage, weights, runtime, input_shape, precision, calibration,
-        images=len(source.paths) - check_resumable(out, spec, stage, precision),
+        images=len(source.paths) - check_resumable(out, spec, stage, precision), trust=trust,
     )  # fmt: skip
     store = open_store(
         out,
@@ -118,8 +120,9 @@ def extract_features(
 
 
 def _runner(
-    model_or_name, spec, stage, weights, runtime, input_shape, precision, calibration, images=None
-):
+    model_or_name, spec, stage, weights, runtime, input_shape, precision, calibration,
+    images=None, trust=False,
+):  # fmt: skip
     """The runtime that computes ``stage`` (a Keras model is only built when needed)."""
     from zoo.runtimes import get_runner
 
@@ -130,6 +133,7 @@ def _runner(
             spec,
             weights=weights,
             features=[stage],
+            trust=trust,
             **({"input_shape": tuple(input_shape)} if input_shape else {}),
         )
 
@@ -147,18 +151,19 @@ def _runner(
         model_factory=model_factory,
         precision=precision,
         calibration=calibration,
-        background=_background_request(model_or_name, stage, weights, input_shape),
+        background=_background_request(model_or_name, stage, weights, input_shape, trust),
         images=images,
     )
 
 
-def _background_request(model_or_name, stage, weights, input_shape) -> dict[str, Any] | None:
+def _background_request(model_or_name, stage, weights, input_shape, trust) -> dict[str, Any] | None:
     """How a detached process rebuilds this feature model (``zoo.background``), or None."""
     if not isinstance(model_or_name, str):
         return None
     weights = str(weights) if isinstance(weights, Path) else weights
     request = {"source": model_or_name, "output": stage, "weights": weights}
-    return request | ({"input_shape": list(input_shape)} if input_shape else {})
+    request |= {"input_shape": list(input_shape)} if input_shape else {}
+    return request | ({"trust": True} if trust else {})
 
 
 def _run(

@@ -135,7 +135,8 @@ def load(
         return load_user_model(name, trust=trust)
     spec = registry.get_spec(name)
     if spec.weights is not None and spec.weights.source == "file":
-        return load(spec.weights.file, trust=trust)
+        model = load(spec.weights.file, trust=trust)
+        return model if features is None else feature_model(model, spec, list(features))
     if spec.weights is not None and spec.weights.source == "run":
         return _load_run(spec, weights, include_top, num_classes, input_shape, features)
     keras_application = spec.keras_function is not None  # has a headless form and file
@@ -261,7 +262,7 @@ def stage_tensor(model: keras.Model, spec: ModelSpec, stage: str):
 
     if stage == "logits":  # the input of the softmax layer
         return model.get_layer("probabilities").input
-    if spec.dataset != "imagenet":
+    if spec.dataset != "imagenet" or spec.family == "file":  # stages named by their layer
         layer = next(s.layer for s in spec.feature_stages if s.name == stage)
         return model.get_layer(layer).output
     from applications.keras_imagenet import stride_outputs

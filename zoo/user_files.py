@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import InputError, WeightsError
-from zoo.spec import ModelSpec, WeightsSpec
+from zoo.spec import FeatureStage, ModelSpec, WeightsSpec
 
 #: Modules a ``.keras`` config may name objects from without trust.
 SAFE_MODULES = ("keras", "zoo")
@@ -177,14 +177,52 @@ def _input_shape(config: dict[str, Any], path: Path) -> tuple[Any, ...]:
     raise InputError(f"{path}: no input layer in its config (a functional model is needed)")
 
 
+def _pooled_stage(config: dict[str, Any]) -> FeatureStage | None:
+    """``pooled``: the input of the model's last top-level Dense layer (the representation
+    its classifier reads), when it has one."""
+    for layer in reversed(config.get("config", {}).get("layers", [])):
+        if layer.get("class_name") != "Dense":
+            continue
+        try:
+            tensor = layer["inbound_nodes"][0]["args"][0]["config"]
+            source, shape = tensor["keras_history"][0], tensor["shape"]
+        except (KeyError, IndexError, TypeError):
+            return None
+        channels = shape[-1] if isinstance(shape, list) and shape else None
+        return FeatureStage("pooled", str(source), None, int(channels or 0))
+    return None
+
+
+def _parameter_count(path: Path) -> int:
+    """The values in the archive's ``model.weights.h5`` (what ``count_params`` counts), read
+    without Keras; 1 when they cannot be read (the spec needs a positive count)."""
+    import h5py
+
+    sizes: list[int] = []
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as member:
+            with h5py.File(member, "r") as weights:
+                weights.visititems(
+                    lambda _, item: (
+                        sizes.append(item.size) if isinstance(item, h5py.Dataset) else None
+                    )
+                )
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return 1
+    return max(1, sum(sizes))
+
+
 def file_spec(path: str | Path) -> ModelSpec:
     """A spec for a user's ``.keras`` file, read from its config without Keras: its input
     shape says how image files are prepared (H×W×3: resized RGB; 28×28×1: an MNIST-like
-    digit), and ``PATH.labels.txt`` beside it (as ``zoo export`` writes) names its classes."""
+    digit), ``PATH.labels.txt`` beside it (as ``zoo export`` writes) names its classes, and the
+    input of its last Dense layer is its ``pooled`` feature stage."""
     import re
 
     path = Path(path).expanduser().resolve()
-    shape = _input_shape(keras_config(path), path)
+    config = keras_config(path)
+    shape = _input_shape(config, path)
+    pooled = _pooled_stage(config)
     labels_file = Path(f"{path}.labels.txt")
     names = tuple(labels_file.read_text().split()) if labels_file.is_file() else None
     photo = len(shape) == 3 and shape[-1] == 3
@@ -200,6 +238,7 @@ def file_spec(path: str | Path) -> ModelSpec:
         num_classes=len(names) if names else None,
         labels=names,
         preprocessing="mnist" if digit else "raw",
-        params=1,
+        params=_parameter_count(path),
         weights=WeightsSpec(source="file", file=str(path), trained_on="(a model file)"),
+        feature_stages=(pooled,) if pooled else (),
     )
