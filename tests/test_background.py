@@ -12,6 +12,7 @@ import time
 import pytest
 
 import zoo.background as background
+import zoo.preparer as preparer
 import zoo.runtimes as runtimes
 from zoo.files import file_lock
 
@@ -84,12 +85,11 @@ def test_off_switch_and_big_jobs_prepare_in_the_foreground(tmp_path, monkeypatch
 def test_a_second_preparer_exits_and_failures_are_logged(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     request = {"source": "mnist_convnet", "output": "predictions", "weights": "default"}
-    lock = runtimes.artefact_dir() / f"prepare-{background.request_key(request)}.lock"
-    with file_lock(lock):
-        assert background.main([json.dumps(request)]) == 0
+    with file_lock(background.lock_path(request)):
+        assert preparer.main([json.dumps(request)]) == 0
     assert not runtimes.read_choices()  # it did nothing while the other held the lock
     broken = {"source": "mnist_convnett", "output": "predictions", "weights": "default"}
-    assert background.main([json.dumps(broken)]) == 1
+    assert preparer.main([json.dumps(broken)]) == 1
     assert "Did you mean 'mnist_convnet'" in background.log_path().read_text()
 
 
@@ -97,6 +97,6 @@ def test_a_second_preparer_exits_and_failures_are_logged(tmp_path, monkeypatch):
 def test_prepare_remembers_a_choice_for_what_the_call_will_ask(tmp_path, monkeypatch, output):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     request = {"source": "mnist_convnet", "output": output, "weights": "default"}
-    name = background.prepare(request)
+    name = preparer.prepare(request)
     (key,) = runtimes.read_choices()
     assert key.startswith(f"mnist_convnet|{output}|") and runtimes.read_choices()[key] == name

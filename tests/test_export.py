@@ -92,19 +92,6 @@ def test_the_savedmodel_reads_image_bytes_and_names_the_class(tmp_path):
     assert "African_elephant" in printed
 
 
-def test_a_fine_tuned_run_exports_with_its_class_names(tmp_path):
-    from test_finetune import QUICK, digits_folder
-
-    data = digits_folder(tmp_path / "data", per_class=5, classes=range(3))
-    zoo.fine_tune("mnist_convnet", data, tmp_path / "run", head_epochs=2, epochs=0, **QUICK)
-    out = tmp_path / "run.onnx"
-    result = export(tmp_path / "run", out, format="onnx")
-    assert result.parity["top1_agreement"] == 1.0
-    assert Path(f"{out}.labels.txt").read_text().split() == ["0", "1", "2"]
-    actual, _ = without_zoo("onnx", out, digits(), tmp_path)
-    assert actual.shape == (10, 3)
-
-
 def test_an_artefact_that_disagrees_is_not_kept(tmp_path, monkeypatch):
     import zoo.exporting as exporting
 
@@ -160,3 +147,68 @@ def test_input_size_resizes_in_graph_and_the_parity_measures_it(tmp_path):
     refused = run_zoo("export", "mnist_convnet", "--format", "onnx", "--out", tmp_path / "x.onnx",
                       "--input-size", "12x")  # fmt: skip
     assert refused.returncode == 2 and "expected N or HxW, received '12x'" in refused.stderr
+
+
+def test_the_mnist_savedmodel_reads_image_bytes_as_zoo_prepares_digits(tmp_path):
+    from PIL import Image, ImageOps
+
+    files = sorted(SAMPLES.glob("*.png"))
+    for path in files[:4]:  # dark ink on light paper, stretched, as JPEG: the full recipe
+        ink = ImageOps.invert(Image.open(path).convert("L")).convert("RGB")
+        ink.resize((ink.width * 3, ink.height * 2)).save(tmp_path / f"{path.stem}.jpg")
+    files += sorted(tmp_path.glob("*.jpg"))
+    out = tmp_path / "convnet"
+    export("mnist_convnet", out, format="savedmodel")
+    probabilities, printed = without_zoo("savedmodel_bytes", out, files, tmp_path)
+    expected = zoo.predict("mnist_convnet", files)
+    assert list(probabilities.argmax(1)) == list(expected.argmax(1))
+    assert printed.split() == [str(i) for i in expected.argmax(1)]
+    assert np.max(np.abs(probabilities - expected)) < 0.05  # Lanczos of TF vs Pillow
+
+
+ALL_FORMATS = [("keras", None), ("savedmodel", None), ("litert", None), ("litert", "float16"),
+               ("onnx", None)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fmt", "quantize"), ALL_FORMATS)
+def test_every_format_of_mobilenet_with_its_real_weights_runs_without_zoo(tmp_path, fmt, quantize):
+    photos = sorted(PHOTOS.glob("*")) + sorted(quantized_photos())
+    out = tmp_path / f"mobilenet{SUFFIXES[fmt]}"
+    result = export("mobilenet_v1_0.25_128", out, format=fmt, quantize=quantize,
+                    weights=MOBILENET_TOP)  # fmt: skip
+    assert result.parity["top1_agreement"] >= 0.99 and result.parity["images"] == 10
+    spec = zoo.get_spec("mobilenet_v1_0.25_128")
+    batch = np.stack([prepare_file(spec, p) for p in photos]).astype("float32")
+    probabilities, _ = without_zoo(fmt, out, batch, tmp_path)
+    expected = zoo.predict("mobilenet_v1_0.25_128", photos, weights=MOBILENET_TOP)
+    assert list(probabilities.argmax(1)) == list(expected.argmax(1))
+    assert np.max(np.abs(probabilities - expected)) < (5e-2 if quantize else 1e-4)
+
+
+def quantized_photos():
+    from zoo.quantized import DATA
+
+    return (DATA / "photos").glob("*.jpg")
+
+
+@pytest.fixture(scope="module")
+def fine_tuned_run(tmp_path_factory):
+    from test_finetune import QUICK, digits_folder
+
+    root = tmp_path_factory.mktemp("run")
+    data = digits_folder(root / "data", per_class=5, classes=range(3))
+    zoo.fine_tune("mnist_convnet", data, root / "run", head_epochs=2, epochs=0, **QUICK)
+    return root / "run"
+
+
+@pytest.mark.parametrize(("fmt", "quantize"), [*ALL_FORMATS, ("litert", "int8")])
+def test_every_format_of_a_fine_tuned_run_runs_without_zoo(tmp_path, fine_tuned_run, fmt, quantize):
+    out = tmp_path / f"run{SUFFIXES[fmt]}"
+    result = export(fine_tuned_run, out, format=fmt, quantize=quantize)
+    assert result.parity["top1_agreement"] >= (0.95 if quantize == "int8" else 0.99)
+    assert Path(f"{out}.labels.txt").read_text().split() == ["0", "1", "2"]
+    probabilities, _ = without_zoo(fmt, out, digits(), tmp_path)
+    expected = zoo.predict(str(fine_tuned_run), digits())
+    assert probabilities.shape == (10, 3)
+    agreement = np.mean(probabilities.argmax(1) == expected.argmax(1))
+    assert agreement >= (0.9 if quantize == "int8" else 1.0)

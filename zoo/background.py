@@ -4,11 +4,12 @@ than TensorFlow.
 ``runtime="auto"`` exports a model for ONNX Runtime and LiteRT, checks and times each engine,
 and remembers the fastest (``zoo.runtimes``); that costs seconds the first time. For a small job
 (fewer than ``FOREGROUND_FROM`` images) a call with nothing remembered yet answers with
-TensorFlow and, as it exits, starts ``python -m zoo.background REQUEST`` in a new session, as
+TensorFlow and, as it exits, starts ``python -m zoo.preparer REQUEST`` in a new session, as
 git starts its auto-gc: that process does the exporting and timing while the user goes on, and
-the next call runs the engine it chose without importing TensorFlow. A lock per request makes
-a second preparer of the same thing exit at once; failures go to ``background.log`` beside the
-artefacts. ``ZOO_BACKGROUND=0`` turns it off (prepare in the foreground, as before).
+the next call runs the engine it chose without importing TensorFlow (``zoo.preparer`` is that
+process). A lock per request makes a second preparer of the same thing exit at once; failures go
+to ``background.log`` beside the artefacts. ``ZOO_BACKGROUND=0`` turns it off (prepare in the
+foreground, as before).
 
 Example:
     $ zoo predict cat.jpg --model mobilenet_v2_1.0_224   # TensorFlow; prepares in background
@@ -18,17 +19,13 @@ Example:
 from __future__ import annotations
 
 import atexit
-import datetime
 import hashlib
 import json
 import os
 import subprocess
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
-
-from zoo.files import LockedError, file_lock
 
 ENV = "ZOO_BACKGROUND"
 #: Jobs of at least this many images prepare the fast engine first (it pays for itself).
@@ -65,9 +62,9 @@ def _spawn_all() -> None:
 
 
 def spawn(request: dict[str, Any]) -> subprocess.Popen:
-    """Start ``python -m zoo.background REQUEST``, detached from this process and terminal."""
+    """Start ``python -m zoo.preparer REQUEST``, detached from this process and terminal."""
     return subprocess.Popen(
-        [sys.executable, "-m", "zoo.background", json.dumps(request)],
+        [sys.executable, "-m", "zoo.preparer", json.dumps(request)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -77,56 +74,15 @@ def spawn(request: dict[str, Any]) -> subprocess.Popen:
     )
 
 
-def prepare(request: dict[str, Any]) -> str:
-    """Export, check and time the engines for ``request`` and remember the fastest; return
-    its name. ``request``: ``source`` (a name or run directory), ``output`` (``predictions``
-    or a feature stage), ``weights``, and ``input_shape`` / ``trust`` where given."""
-    from zoo import registry
-
-    spec = registry.get_spec(request["source"])
-    if request["output"] == "predictions":
-        from zoo.prediction import predictions_runner
-
-        runner = predictions_runner(
-            spec, request["weights"], "auto", trust=request.get("trust", False)
-        )
-    else:
-        from zoo.features import _runner
-
-        shape = request.get("input_shape")
-        runner = _runner(
-            request["source"], spec, request["output"], request["weights"], "auto",
-            tuple(shape) if shape else None, "float32", None, trust=request.get("trust", False),
-        )  # fmt: skip
-    return runner.name
-
-
 def log_path() -> Path:
+    """Where a preparer that failed writes why."""
     from zoo.exporter import artefact_dir
 
     return artefact_dir() / "background.log"
 
 
-def main(argv: list[str]) -> int:
+def lock_path(request: dict[str, Any]) -> Path:
+    """The lock a preparer of ``request`` holds while it works."""
     from zoo.exporter import artefact_dir
 
-    request = json.loads(argv[0])
-    lock = artefact_dir() / f"prepare-{request_key(request)}.lock"
-    try:
-        with file_lock(lock, wait=False):
-            prepare(request)
-    except LockedError:
-        return 0  # another process is preparing the same thing
-    except Exception:  # noqa: BLE001 - nobody is watching: keep the reason for `zoo cache`
-        try:
-            with open(log_path(), "a") as log:
-                stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-                log.write(f"{stamp} {json.dumps(request)}\n{traceback.format_exc()}\n")
-        except OSError:
-            pass
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    return artefact_dir() / f"prepare-{request_key(request)}.lock"

@@ -120,15 +120,10 @@ def _write_savedmodel(model, path: Path, spec: ModelSpec, names: list[str]) -> N
         lambda pixels: {"probabilities": model(pixels, training=False)},
         input_signature=[tf.TensorSpec((None, *shape), tf.float32, name="pixels")],
     )
-    if spec.dataset == "imagenet":
-        height, width, _ = shape
+    decode = _bytes_decoder(spec, shape)
+    if decode is not None:
         label_table = tf.constant(names)
         top = min(5, len(names))
-
-        def decode(data):
-            image = tf.io.decode_image(data, channels=3, expand_animations=False)
-            image = tf.image.resize(tf.cast(image, tf.float32), (height, width), antialias=True)
-            return tf.ensure_shape(image, (height, width, 3))
 
         def serving_bytes(images):
             pixels = tf.map_fn(decode, images, fn_output_signature=tf.TensorSpec(shape, tf.float32))
@@ -146,6 +141,28 @@ def _write_savedmodel(model, path: Path, spec: ModelSpec, names: list[str]) -> N
             input_signature=[tf.TensorSpec((None,), tf.string, name="images")],
         )
     archive.write_out(str(path), verbose=False)
+
+
+def _bytes_decoder(spec: ModelSpec, shape):
+    """The in-graph decoder of one encoded image for ``serving_bytes``, as zoo's prediction
+    path prepares files: resized RGB for photo models, an MNIST-like digit for the MNIST ones;
+    None for a model that takes no image files."""
+    import tensorflow as tf
+
+    if spec.dataset == "imagenet" and shape[-1] == 3:
+        height, width, _ = shape
+
+        def decode(data):
+            image = tf.io.decode_image(data, channels=3, expand_animations=False)
+            image = tf.image.resize(tf.cast(image, tf.float32), (height, width), antialias=True)
+            return tf.ensure_shape(image, (height, width, 3))
+
+        return decode
+    if spec.preprocessing == "mnist" and tuple(shape) == (28, 28, 1):
+        from zoo.digit_graph import digit_from_bytes
+
+        return digit_from_bytes
+    return None
 
 
 def _write(model, path: Path, fmt: str, spec, names, quantize, calibration_images) -> None:
