@@ -64,7 +64,7 @@ def naive_loop(spec, paths: list[Path]) -> float:
 
 def pooled_runner(spec, runtime: str, weights: Any):
     """The runner of ``spec``'s ``pooled`` features on ``runtime`` (what ``zoo features`` uses)."""
-    from zoo.models import feature_model, load
+    from zoo.models import load
     from zoo.runtimes import get_runner
 
     return get_runner(
@@ -72,9 +72,7 @@ def pooled_runner(spec, runtime: str, weights: Any):
         output="pooled",
         runtime=runtime,
         weights=weights,
-        model_factory=lambda: feature_model(
-            load(spec, weights=weights, include_top=False), spec, ["pooled"]
-        ),
+        model_factory=lambda: load(spec, weights=weights, features=["pooled"]),
     )
 
 
