@@ -49,6 +49,7 @@ def digits() -> np.ndarray:
     return np.stack([prepare_file(spec, p) for p in sorted(SAMPLES.glob("*.png"))])
 
 
+@pytest.mark.slow  # `make test-all`: CI covers every format with the fine-tuned run below
 @pytest.mark.parametrize(
     ("fmt", "quantize"),
     [("keras", None), ("savedmodel", None), ("litert", None), ("litert", "float16"),
@@ -157,7 +158,13 @@ ALL_FORMATS = [("keras", None), ("savedmodel", None), ("litert", None), ("litert
                ("onnx", None)]  # fmt: skip
 
 
-@pytest.mark.parametrize(("fmt", "quantize"), ALL_FORMATS)
+@pytest.mark.parametrize(
+    ("fmt", "quantize"),
+    [
+        fmt if fmt == ("savedmodel", None) else pytest.param(*fmt, marks=pytest.mark.slow)
+        for fmt in ALL_FORMATS
+    ],
+)  # CI runs the SavedModel (pixels and bytes); `make test-all` every format
 def test_every_format_of_mobilenet_with_its_real_weights_runs_without_zoo(tmp_path, fmt, quantize):
     photos = sorted(PHOTOS.glob("*")) + sorted(quantized_photos())
     out = tmp_path / f"mobilenet{SUFFIXES[fmt]}"

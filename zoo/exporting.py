@@ -151,10 +151,31 @@ def _bytes_decoder(spec: ModelSpec, shape):
 
     if spec.dataset == "imagenet" and shape[-1] == 3:
         height, width, _ = shape
+        side = max(height, width)
+
+        def decode_jpeg(data):
+            # As Pillow's draft mode, which zoo's files go through: libjpeg's DCT scaling by the
+            # largest of 1/8, 1/4, 1/2 that keeps both sides at least `side`, the accurate DCT.
+            size = tf.io.extract_jpeg_shape(data)
+            fits = tf.minimum(size[0], size[1]) // side
+            branches = [
+                lambda ratio=ratio: tf.io.decode_jpeg(
+                    data, channels=3, ratio=ratio, dct_method="INTEGER_ACCURATE"
+                )
+                for ratio in (1, 2, 4, 8)
+            ]
+            index = tf.reduce_sum(tf.cast(fits >= tf.constant([2, 4, 8]), tf.int32))
+            return tf.switch_case(index, branches)
 
         def decode(data):
-            image = tf.io.decode_image(data, channels=3, expand_animations=False)
+            is_jpeg = tf.equal(tf.strings.substr(data, 0, 3), b"\xff\xd8\xff")
+            image = tf.cond(
+                is_jpeg,
+                lambda: decode_jpeg(data),
+                lambda: tf.io.decode_image(data, channels=3, expand_animations=False),
+            )
             image = tf.image.resize(tf.cast(image, tf.float32), (height, width), antialias=True)
+            image = tf.round(tf.clip_by_value(image, 0.0, 255.0))  # uint8 levels, as Pillow's
             return tf.ensure_shape(image, (height, width, 3))
 
         return decode
