@@ -44,6 +44,20 @@ def use_background(request: dict[str, Any] | None, images: int | None) -> bool:
     return request is not None and enabled() and (images or 0) < FOREGROUND_FROM
 
 
+def request(
+    source: Any, output: str, weights: Any, input_shape=None, trust: bool = False
+) -> dict[str, Any]:
+    """What a detached process needs to rebuild a model output: the name or path the user
+    gave, the output, the weights (a path as text), and the input shape and trust when set."""
+    found = {
+        "source": str(source),
+        "output": output,
+        "weights": str(weights) if isinstance(weights, Path) else weights,
+    }
+    found |= {"input_shape": list(input_shape)} if input_shape else {}
+    return found | ({"trust": True} if trust else {})
+
+
 def request_key(request: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:16]
 

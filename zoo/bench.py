@@ -62,8 +62,9 @@ def naive_loop(spec, paths: list[Path]) -> float:
     return len(paths) / (time.perf_counter() - started)
 
 
-def pooled_runner(spec, runtime: str, weights: Any):
-    """The runner of ``spec``'s ``pooled`` features on ``runtime`` (what ``zoo features`` uses)."""
+def pooled_runner(spec, runtime: str, weights: Any, precision: str = "float32"):
+    """The runner of ``spec``'s ``pooled`` features on ``runtime`` in ``precision`` (what
+    ``zoo features`` uses)."""
     from zoo.models import load
     from zoo.runtimes import get_runner
 
@@ -73,6 +74,7 @@ def pooled_runner(spec, runtime: str, weights: Any):
         runtime=runtime,
         weights=weights,
         model_factory=lambda: load(spec, weights=weights, features=["pooled"]),
+        precision=precision,
     )
 
 
@@ -87,7 +89,9 @@ def pure_compute(spec, runner, batch_size: int = 32, repeats: int = 5) -> float:
     return batch_size * repeats / (time.perf_counter() - started)
 
 
-def end_to_end(spec, folder: Path, runtime: str, weights: Any, batch_size: int) -> float:
+def end_to_end(
+    spec, folder: Path, runtime: str, weights: Any, batch_size: int, precision: str = "float32"
+) -> float:
     """Images/s of ``zoo.extract_features`` over ``folder`` (decode + compute)."""
     from zoo.features import extract_features
 
@@ -101,6 +105,7 @@ def end_to_end(spec, folder: Path, runtime: str, weights: Any, batch_size: int) 
         runtime=runtime,
         batch_size=batch_size,
         progress=False,
+        precision=precision,
     )
     return count / (time.perf_counter() - started)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -24,43 +23,15 @@ from typing import Any
 import numpy as np
 
 from zoo import registry
-from zoo.bench import make_jpegs, pooled_runner, pure_compute
+from zoo.bench import end_to_end, make_jpegs, pooled_runner, pure_compute
 from zoo.errors import ZooWarning
+from zoo.exporter import export_model
 from zoo.inputs import find_sources, prepare_files
-from zoo.quantized import compare, default_images, int8_converter_options, split_images
+from zoo.quantized import PRECISIONS, compare, default_images, int8_converter_options, split_images
 
 FIDELITY_MODEL = "mobilenet_v1_0.25_128"
 AUGMENTED_CROPS = 200
-
-
-def _int8_runner(spec, weights: Any):
-    from zoo.models import load
-    from zoo.runtimes import get_runner
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ZooWarning)  # random weights: speed only
-        return get_runner(
-            spec,
-            output="pooled",
-            runtime="litert",
-            weights=weights,
-            precision="int8",
-            model_factory=lambda: load(spec, weights=weights, features=["pooled"]),
-        )
-
-
-def _end_to_end(spec, folder: Path, weights: Any, precision: str) -> float:
-    from zoo.features import extract_features
-
-    count = len(find_sources(folder).paths)
-    started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ZooWarning)
-        extract_features(
-            spec.name, folder, weights=weights, runtime="litert", precision=precision,
-            progress=False,
-        )  # fmt: skip
-    return count / (time.perf_counter() - started)
+BATCH = 32
 
 
 def speed(model: str, images: int, weights: Any, rounds: int = 3) -> str:
@@ -70,16 +41,16 @@ def speed(model: str, images: int, weights: Any, rounds: int = 3) -> str:
     try:
         folder = temp / "jpegs"
         make_jpegs(folder, images)
-        runners = {
-            "float32": pooled_runner(spec, "litert", weights),
-            "int8": _int8_runner(spec, weights),
-        }
-        compute = {name: 0.0 for name in runners}
-        e2e = {name: 0.0 for name in runners}
-        for _ in range(rounds):  # alternate, best of rounds: the machine is noisy
-            for name, runner in runners.items():
-                compute[name] = max(compute[name], pure_compute(spec, runner))
-                e2e[name] = max(e2e[name], _end_to_end(spec, folder, weights, name))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ZooWarning)  # random weights: unchecked, speed only
+            runners = {name: pooled_runner(spec, "litert", weights, name) for name in PRECISIONS}
+            compute = {name: 0.0 for name in runners}
+            e2e = {name: 0.0 for name in runners}
+            for _ in range(rounds):  # alternate, best of rounds: the machine is noisy
+                for name, runner in runners.items():
+                    compute[name] = max(compute[name], pure_compute(spec, runner))
+                    rate = end_to_end(spec, folder, "litert", weights, BATCH, precision=name)
+                    e2e[name] = max(e2e[name], rate)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
     best = max(compute.values())
@@ -107,10 +78,8 @@ def _int8_outputs(model, calibration: np.ndarray, batch: np.ndarray) -> list[np.
 
     path = Path(tempfile.mkdtemp(prefix="zoo-int8-")) / "model.tflite"
     try:
-        with warnings.catch_warnings(), stderr_silenced():
-            warnings.simplefilter("ignore")
-            options = int8_converter_options(calibration)
-            model.export(str(path), format="litert", verbose=False, **options)
+        export_model(model, path, "litert", **int8_converter_options(calibration))
+        with stderr_silenced():
             interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)

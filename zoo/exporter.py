@@ -76,6 +76,42 @@ def artefact_path(
     return artefact_dir() / f"{spec.name}-{output}{kind}-{digest}{SUFFIX[engine]}"
 
 
+def export_model(model, path: Path | str, engine: str, **options: Any) -> None:
+    """``model.export`` to ``path`` for ``engine`` (``onnx``, ``litert``, with converter
+    ``options``), the exporters' warnings and C++ log noise silenced.
+
+    Raises:
+        ConversionError: the exporter failed (whatever it raised is named).
+    """
+    from zoo.backend import stderr_silenced
+
+    try:
+        with warnings.catch_warnings(), stderr_silenced():
+            warnings.simplefilter("ignore")  # exporters' deprecation and C++ log noise
+            model.export(str(path), format=engine, verbose=False, **options)
+    except Exception as error:  # exporters raise many types
+        raise ConversionError(
+            f"Could not export {model.name} for {engine}: {type(error).__name__}: {error}"
+        ) from None
+
+
+def publish_checked(path: Path, make: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
+    """``make(temp)`` writes an artefact to a temporary file beside ``path``, checks it and
+    returns its report (or raises ``ConversionError``); only then is it moved to ``path``, with
+    the report as ``PATH.json``. A refused or interrupted artefact leaves nothing behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=path.suffix)
+    os.close(handle)
+    try:
+        report = make(Path(temp))
+        os.replace(temp, path)
+        atomic_write(Path(str(path) + ".json"), json.dumps(report, indent=1))
+        return report
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
 def export_checked(model, output: str, engine: str, path: Path, input_shape) -> dict[str, Any]:
     """Export ``model`` for ``engine`` to ``path``, compare it with TensorFlow, and move it
     into place only if they agree; return the comparison.
@@ -83,26 +119,17 @@ def export_checked(model, output: str, engine: str, path: Path, input_shape) -> 
     Raises:
         ConversionError: the exporter failed, or the artefact disagrees with TensorFlow.
     """
-    from zoo.backend import quiet_tensorflow, stderr_silenced
+    from zoo.backend import quiet_tensorflow
 
     quiet_tensorflow()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=SUFFIX[engine])
-    os.close(handle)
-    try:
+
+    def make(temp: Path) -> dict[str, Any]:
         rng = np.random.default_rng(0)
         batch = rng.uniform(0, 255, (CHECK_BATCH, *input_shape)).astype(np.float32)
         expected = tf_engine(model, output).run(batch)
         model(batch[:1], training=False)  # Keras exports only models that have been called
-        try:
-            with warnings.catch_warnings(), stderr_silenced():
-                warnings.simplefilter("ignore")  # exporters' deprecation and C++ log noise
-                model.export(temp, format=engine, verbose=False)
-        except Exception as error:  # exporters raise many types
-            raise ConversionError(
-                f"Could not export {model.name} for {engine}: {type(error).__name__}: {error}"
-            ) from None
-        actual = open_engine(engine, Path(temp)).run(batch)
+        export_model(model, temp, engine)
+        actual = open_engine(engine, temp).run(batch)
         difference = float(np.max(np.abs(actual - expected)))
         scale = float(np.max(np.abs(expected))) or 1.0
         agree = float(
@@ -111,26 +138,20 @@ def export_checked(model, output: str, engine: str, path: Path, input_shape) -> 
                 == expected.reshape(len(batch), -1).argmax(1)
             )
         )
-        report = {"max_abs_difference": difference, "top1_agreement": agree}
         if difference > TOLERANCE * max(1.0, scale) or agree < 1.0:
             raise ConversionError(
                 f"The {engine} export of {model.name} disagrees with TensorFlow (max abs "
                 f"difference {difference:.3g}, top-1 agreement {agree:.0%}); it was not kept"
             )
-        os.replace(temp, path)
-        atomic_write(Path(str(path) + ".json"), json.dumps(report))
-        return report
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+        return {"max_abs_difference": difference, "top1_agreement": agree}
+
+    return publish_checked(path, make)
 
 
-def ensure_artefact(
-    model_factory: Callable[[], Any], output: str, engine: str, path: Path, input_shape
-) -> dict[str, Any] | None:
-    """Make the artefact at ``path`` unless it exists: under a lock per file, so that of
-    several processes asking at once one exports and the others wait and reuse its file.
-    Returns the comparison when this call exported, None when the file was there.
+def ensure_file(path: Path, make: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    """``make()`` the artefact at ``path`` unless it exists, under a lock per file: of several
+    processes asking at once one makes it and the others wait and reuse its file. Returns
+    ``make``'s report, or None when the file was there.
 
     A file already there is used without the lock, as before there was one: a read-only cache
     that holds its artefacts (a shared or pre-filled one) still serves them."""
@@ -139,4 +160,14 @@ def ensure_artefact(
     with file_lock(path.with_name(path.name + ".lock")):
         if path.exists():
             return None
-        return export_checked(model_factory(), output, engine, path, input_shape)
+        return make()
+
+
+def ensure_artefact(
+    model_factory: Callable[[], Any], output: str, engine: str, path: Path, input_shape
+) -> dict[str, Any] | None:
+    """Export and check the artefact at ``path`` unless it exists (``ensure_file``): returns
+    the comparison when this call exported, None when the file was there."""
+    return ensure_file(
+        path, lambda: export_checked(model_factory(), output, engine, path, input_shape)
+    )

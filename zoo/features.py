@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from zoo import registry
+from zoo import background, registry
 from zoo.errors import InputError
 from zoo.feature_store import FeatureResult, check_resumable, open_store
 from zoo.inputs import checked_batch_size, find_sources, prepared_batches
@@ -151,19 +151,11 @@ def _runner(
         model_factory=model_factory,
         precision=precision,
         calibration=calibration,
-        background=_background_request(model_or_name, stage, weights, input_shape, trust),
+        background=background.request(model_or_name, stage, weights, input_shape, trust)
+        if isinstance(model_or_name, str)
+        else None,
         images=images,
     )
-
-
-def _background_request(model_or_name, stage, weights, input_shape, trust) -> dict[str, Any] | None:
-    """How a detached process rebuilds this feature model (``zoo.background``), or None."""
-    if not isinstance(model_or_name, str):
-        return None
-    weights = str(weights) if isinstance(weights, Path) else weights
-    request = {"source": model_or_name, "output": stage, "weights": weights}
-    request |= {"input_shape": list(input_shape)} if input_shape else {}
-    return request | ({"trust": True} if trust else {})
 
 
 def _run(

@@ -93,36 +93,26 @@ def predict(
     if check_precision(precision) == "int8":
         return _predict_int8(model_or_name, images, weights, batch_size, calibration)
     model, spec = resolve_model(model_or_name, weights)
+    batch = _batch(spec, images)
+    return np.asarray(model.predict(batch, batch_size=batch_size, verbose=0))
+
+
+def _batch(spec: ModelSpec | None, images: Any) -> np.ndarray:
+    """``images`` (files as ``find_sources`` takes them, or an array) as one checked batch."""
     if _is_file_list(images):
         if spec is None:
             raise InputError("image files need a registered model (pass its name) to prepare them")
-        paths = find_sources(images).paths
-        batch = prepare_files(spec, paths)
-    else:
-        batch = np.asarray(images)
-        if spec is not None:
-            batch = check_input(spec, batch)
-    return np.asarray(model.predict(batch, batch_size=batch_size, verbose=0))
+        return prepare_files(spec, find_sources(images).paths)
+    batch = np.asarray(images)
+    return batch if spec is None else check_input(spec, batch)
 
 
 def _predict_int8(name: Any, images: Any, weights: Any, batch_size: int, calibration: Any):
     if not isinstance(name, (str, Path)):
         raise InputError("precision='int8' needs a model name or run directory, not a model object")
     spec = registry.get_spec(str(name))
-    if _is_file_list(images):
-        batch = prepare_files(spec, find_sources(images).paths)
-    else:
-        batch = check_input(spec, np.asarray(images))
-    from zoo.runtimes import get_runner
-
-    runner = get_runner(
-        spec,
-        runtime="litert",
-        weights=weights,
-        model_factory=lambda: resolve_model(spec, weights)[0],
-        precision="int8",
-        calibration=calibration,
-    )
+    batch = _batch(spec, images)
+    runner = predictions_runner(spec, weights, "litert", precision="int8", calibration=calibration)
     starts = range(0, len(batch), batch_size)
     return np.concatenate([runner.run(batch[start : start + batch_size]) for start in starts])
 
@@ -163,13 +153,10 @@ def predictions_runner(
     """The runner of ``spec``'s class probabilities (see ``zoo.runtimes.get_runner``); with
     ``source`` (the name or path the user gave) a small first ``auto`` call may prepare the
     fast engine in the background."""
+    from zoo.background import request
     from zoo.runtimes import get_runner
 
-    background = None
-    if source is not None:
-        shown = str(weights) if isinstance(weights, Path) else weights
-        background = {"source": str(source), "output": "predictions", "weights": shown}
-        background.update({"trust": True} if trust else {})
+    background = None if source is None else request(source, "predictions", weights, trust=trust)
     return get_runner(
         spec,
         output="predictions",

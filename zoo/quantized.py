@@ -22,10 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
-import tempfile
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,8 +30,8 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import InputError
-from zoo.exporter import ConversionError
-from zoo.files import atomic_write, file_lock
+from zoo.exporter import ConversionError, ensure_file, export_model, publish_checked
+from zoo.files import atomic_write
 from zoo.inputs import find_sources, prepare_files
 from zoo.spec import ModelSpec
 
@@ -140,12 +137,9 @@ def ensure_int8(
     Raises:
         ConversionError: the conversion failed, or the artefact broke the parity rule.
     """
-    if path.exists():
-        return None
     failed = Path(str(path) + ".failed.json")
-    with file_lock(path.with_name(path.name + ".lock")):
-        if path.exists():
-            return None
+
+    def make() -> dict[str, Any]:
         if failed.exists():
             raise ConversionError(json.loads(failed.read_text())["error"])
         try:
@@ -154,9 +148,11 @@ def ensure_int8(
             atomic_write(failed, json.dumps({"error": str(error)}))
             raise
 
+    return ensure_file(path, make)
+
 
 def _make(model, spec, output, path: Path, input_shape, images, check) -> dict[str, Any]:
-    from zoo.backend import quiet_tensorflow, stderr_silenced
+    from zoo.backend import quiet_tensorflow
     from zoo.engines import open_engine, tf_engine
 
     quiet_tensorflow()
@@ -167,38 +163,25 @@ def _make(model, spec, output, path: Path, input_shape, images, check) -> dict[s
         file=sys.stderr,
     )
     calibration = prepare_files(spec, calibration_files, input_shape)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tflite")
-    os.close(handle)
-    try:
+
+    def make(temp: Path) -> dict[str, Any]:
         model(calibration[:1], training=False)  # Keras exports only models that were called
-        try:
-            with warnings.catch_warnings(), stderr_silenced():
-                warnings.simplefilter("ignore")
-                model.export(
-                    temp, format="litert", verbose=False, **int8_converter_options(calibration)
-                )
-        except Exception as error:  # the converter raises many types
-            raise ConversionError(
-                f"Could not make an int8 model of {spec.name}: {type(error).__name__}: {error}"
-            ) from None
+        export_model(model, temp, "litert", **int8_converter_options(calibration))
         report: dict[str, Any] = {"calibration_images": calibration_files, "checked": check}
-        if check:
-            batch = prepare_files(spec, parity_files, input_shape)
-            expected = tf_engine(model, output).run(batch)
-            actual = open_engine("litert", Path(temp)).run(batch)
-            report.update(compare(expected, actual, output), parity_images=parity_files)
-            if not report["passed"]:
-                raise ConversionError(
-                    f"The int8 model of {spec.name} ({output}) fails the parity rule "
-                    f"{report['rule']} on {report['images']} images (top-1 agreement "
-                    f"{report['top1_agreement']:.0%}, mean cosine {report['mean_cosine']:.3f}); "
-                    "it was not kept. Use float32, or calibrate on your own images "
-                    "(--calibration DIR)"
-                )
-        os.replace(temp, path)
-        atomic_write(Path(str(path) + ".json"), json.dumps(report, indent=1))
+        if not check:
+            return report
+        batch = prepare_files(spec, parity_files, input_shape)
+        expected = tf_engine(model, output).run(batch)
+        actual = open_engine("litert", temp).run(batch)
+        report.update(compare(expected, actual, output), parity_images=parity_files)
+        if not report["passed"]:
+            raise ConversionError(
+                f"The int8 model of {spec.name} ({output}) fails the parity rule "
+                f"{report['rule']} on {report['images']} images (top-1 agreement "
+                f"{report['top1_agreement']:.0%}, mean cosine {report['mean_cosine']:.3f}); "
+                "it was not kept. Use float32, or calibrate on your own images "
+                "(--calibration DIR)"
+            )
         return report
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+
+    return publish_checked(path, make)
