@@ -38,7 +38,7 @@ import numpy as np
 from zoo import labels as labels_lib
 from zoo import registry
 from zoo.errors import InputError
-from zoo.exporter import ConversionError
+from zoo.exporter import ConversionError, export_model
 from zoo.files import atomic_write
 from zoo.inputs import find_sources, prepare_files
 from zoo.quantized import default_images, int8_converter_options, split_images
@@ -190,22 +190,17 @@ def _write(model, path: Path, fmt: str, spec, names, quantize, calibration_image
     from zoo.backend import stderr_silenced
 
     model(np.zeros((1, *model.inputs[0].shape[1:]), "float32"), training=False)
+    if fmt in ("litert", "onnx"):  # the runtimes' own exporter, as zoo's cached artefacts
+        options = _litert_options(quantize, calibration_images) if fmt == "litert" else {}
+        export_model(model, path, fmt, **options)
+        return
     try:
         with warnings.catch_warnings(), stderr_silenced():
             warnings.simplefilter("ignore")
             if fmt == "keras":
                 model.save(path)
-            elif fmt == "savedmodel":
-                _write_savedmodel(model, path, spec, names)
-            elif fmt == "litert":
-                model.export(
-                    str(path),
-                    format="litert",
-                    verbose=False,
-                    **_litert_options(quantize, calibration_images),
-                )
             else:
-                model.export(str(path), format="onnx", verbose=False)
+                _write_savedmodel(model, path, spec, names)
     except Exception as error:  # the converters raise many types
         raise ConversionError(
             f"Could not export {spec.name} as {fmt}: {type(error).__name__}: {error}"
