@@ -7,6 +7,7 @@ with ``weights=None`` on the preprocessed input. Weights are loaded by ``zoo.loa
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -196,6 +197,7 @@ def imagenet_spec(
     **kwargs: Any,
 ) -> ModelSpec:
     """The ``ModelSpec`` of one keras.applications variant."""
+    layers = tuple(stage.layer for stage in feature_stages if stage.stride)
     return ModelSpec(
         name=name,
         builder=build_keras_application,
@@ -207,8 +209,8 @@ def imagenet_spec(
         labels="imagenet",
         preprocessing=preprocessing,
         params=params,
-        weights=top,
-        weights_no_top=no_top,
+        weights=dataclasses.replace(top, layers=layers),
+        weights_no_top=dataclasses.replace(no_top, layers=layers),
         reference=Reference(top1, source, top5),
         year=year,
         feature_stages=feature_stages,

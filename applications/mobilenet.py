@@ -11,6 +11,9 @@ from applications.keras_imagenet import imagenet_spec, keras_weights, stages
 #: Keras pins no hash for MobileNet v1/v2 files; these are the sha256 of the files we checked.
 KNOWN_SHA256 = {
     "mobilenet_2_5_128_tf.h5": "fe295db7f78635f1403127e3ba8cdc6237f83262bdb745063a67c1d81190c7f8",
+    "mobilenet_2_5_128_tf_no_top.h5": (
+        "45fda4a3624e00a8116521790f8b92a9be97db0430ea080953ab6f022998b30a"
+    ),
     "mobilenet_2_5_224_tf_no_top.h5": (
         "dbdb03ee2a22fd895301636cd328b234bb3a9952358f436d82f46b81e0d5b0bf"
     ),

@@ -39,8 +39,8 @@ def test_pull_bundle_import_offline_round_trip(tmp_path, weights_server):
     assert "imported 2 files" in imported.stdout
     listed = json.loads(run_zoo("cache", "list", "--json", env=env_for(offline), check=True).stdout)
     assert {row["file"]: row["trust"] for row in listed} == {
-        TOP: "pinned hash",
-        NO_TOP: "sha256 recorded at first download",
+        TOP: "pinned sha256",
+        NO_TOP: "pinned sha256",
     }
     verified = json.loads(
         run_zoo("cache", "verify", "--json", env=env_for(offline), check=True).stdout
@@ -91,7 +91,8 @@ def test_verify_catches_a_corrupted_cache_file(tmp_path):
 
 def _bundle_with(tmp_path, member: tarfile.TarInfo, data: bytes = b"") -> str:
     path = tmp_path / "evil.tar"
-    manifest = json.dumps({"files": {member.name: {"sha256": "0" * 64}}}).encode()
+    entry = {"sha256": "0" * 64, "size": member.size}
+    manifest = json.dumps({"files": {member.name: entry}}).encode()
     with tarfile.open(path, "w") as tar:
         info = tarfile.TarInfo("zoo-bundle.json")
         info.size = len(manifest)

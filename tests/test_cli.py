@@ -56,7 +56,8 @@ def test_tampered_shipped_weights_are_refused(tmp_path):
     )
     verify = run_zoo("verify", env=env)
     assert verify.returncode == 1
-    statuses = {line.split()[0]: line.split()[1] for line in verify.stdout.splitlines()[1:]}
+    rows = [line.split() for line in verify.stdout.splitlines()[1:]]
+    statuses = {row[0]: row[2] for row in rows if row[1] == "top"}
     assert statuses["mnist_convnet"] == "failed" and statuses["mlp_625"] == "ok"
 
 

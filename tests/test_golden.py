@@ -15,9 +15,14 @@ def test_the_shipped_records_hold_for_the_classic_models_and_mobilenet(tmp_path)
     shutil.copy(IMAGENET_WEIGHTS / "mobilenet_2_5_128_tf.h5", tmp_path / "models")
     names = ["mnist_convnet", "perceptron", "prewitt", "mnist_rnn", "mobilenet_v1_0.25_128"]
     result = run_zoo("verify", *names, "--json", env={"KERAS_HOME": str(tmp_path)}, check=True)
-    rows = {row["model"]: row for row in json.loads(result.stdout)}
-    assert {row["golden"] for row in rows.values()} == {"ok"}, rows
-    assert set(rows) == set(names)
+    rows = json.loads(result.stdout)
+    top = {row["model"]: row for row in rows if row["weights"] == "top"}
+    assert {row["golden"] for row in top.values()} == {"ok"}, rows
+    assert set(top) == set(names)
+    headless = [row for row in rows if row["weights"] == "no top"]
+    assert [(row["model"], row["status"]) for row in headless] == [
+        ("mobilenet_v1_0.25_128", "missing")
+    ]
 
 
 def test_preprocessing_drift_is_named(monkeypatch):

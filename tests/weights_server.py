@@ -7,6 +7,10 @@ Paths: ``/MODE/FILE`` where FILE is in the served folder and MODE is one of
     drop       the first request promises the whole file but the connection drops halfway;
                later requests are served properly (with Range), so a resume can finish it
     flaky      the first request answers 500, later ones serve the file
+    html       "200 OK" with an HTML page instead of the file (a captive portal, a login page)
+    short      the first half of the file with no Content-Length, then the connection closes
+    slow       the whole file promised, the first half sent, then nothing until
+               ``server.release`` is set (for killing a client in the middle of a download)
     404 / 500  that HTTP status, always
 Every request is recorded as (path, Range header) in ``server.requests``.
 """
@@ -25,6 +29,7 @@ class WeightsServer:
         self.requests: list[tuple[str, str | None]] = []
         self._seen: set[str] = set()
         self._lock = threading.Lock()
+        self.release = threading.Event()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -37,6 +42,7 @@ class WeightsServer:
         return self
 
     def __exit__(self, *exc):
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -74,6 +80,23 @@ class WeightsServer:
                     data = bytes(data)
                 elif mode == "truncated":
                     data = data[: len(data) // 2]
+                elif mode == "html":
+                    data = b"<!DOCTYPE html><html><body>Please sign in</body></html>"
+                if mode == "short":
+                    self.send_response(200)
+                    self.end_headers()
+                    self.wfile.write(data[: len(data) // 2])
+                    self.close_connection = True
+                    return
+                if mode == "slow":
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    server.release.wait(60)
+                    self.close_connection = True
+                    return
                 if mode == "drop" and server.first_time(self.path):
                     self.send_response(200)
                     self.send_header("Content-Length", str(len(data)))

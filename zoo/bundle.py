@@ -13,6 +13,7 @@ import json
 import os
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from zoo.cache import (
     MANIFEST_NAME,
     cache_dir,
     check_file,
+    check_structure,
     expected_hash,
     fetch,
     manifest_entry,
@@ -29,7 +31,7 @@ from zoo.cache import (
 )
 from zoo.errors import WeightsError, WeightsHashError, ZooError
 from zoo.hashing import file_hashes
-from zoo.spec import WeightsSpec
+from zoo.spec import SHA256_PATTERN, WeightsSpec
 
 BUNDLE_MANIFEST = "zoo-bundle.json"
 
@@ -76,12 +78,14 @@ def list_cache() -> list[dict]:
         ):
             continue
         weights, models = known.get(path.name, (None, []))
-        if weights is not None and (weights.sha256 or weights.md5):
-            trust = "pinned hash"
-        elif path.name in manifest:
-            trust = "sha256 recorded at first download"
-        else:
+        if weights is None:
             trust = "unknown to zoo"
+        elif weights.sha256 or weights.md5:
+            trust = weights.trust
+        elif path.name in manifest:
+            trust = "trusted on first use (sha256 recorded)"
+        else:
+            trust = "unverified (checked and recorded at its next use)"
         rows.append(
             {"file": path.name, "size": path.stat().st_size, "models": models, "trust": trust}
         )
@@ -160,57 +164,121 @@ def _safe_members(tar: tarfile.TarFile, bundle: Path) -> dict[str, tarfile.TarIn
                 f"Bundle {bundle} refused: member {name!r} is not a plain file "
                 "name (path traversal)"
             )
+        if name in members:
+            raise WeightsError(f"Bundle {bundle} refused: member {name!r} appears twice")
         members[name] = member
     if BUNDLE_MANIFEST not in members:
         raise WeightsError(f"Bundle {bundle} has no {BUNDLE_MANIFEST}; not a zoo bundle")
     return members
 
 
+#: The most bytes a bundle's own manifest may take (it lists file names and hashes).
+MAX_BUNDLE_MANIFEST_BYTES = 1 << 20
+
+
+def _bundle_manifest(
+    tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo], bundle: Path
+) -> dict[str, dict]:
+    """The bundle's file list, each entry checked: a sha256 and a size that its member has."""
+    member = members[BUNDLE_MANIFEST]
+    if member.size > MAX_BUNDLE_MANIFEST_BYTES:
+        raise WeightsError(f"Bundle {bundle} refused: its {BUNDLE_MANIFEST} is {member.size} bytes")
+    try:
+        files = json.loads(tar.extractfile(member).read())["files"]
+        if not isinstance(files, dict):
+            raise TypeError("'files' is not an object")
+    except (ValueError, KeyError, TypeError) as error:
+        raise WeightsError(
+            f"Bundle {bundle} refused: its {BUNDLE_MANIFEST} is not a bundle manifest "
+            f"({type(error).__name__}: {error})"
+        ) from None
+    for name, entry in files.items():
+        if not isinstance(entry, dict) or not SHA256_PATTERN.match(str(entry.get("sha256"))):
+            raise WeightsError(
+                f"Bundle {bundle} refused: {name} has no valid sha256 in its manifest"
+            )
+        if not isinstance(entry.get("size"), int):
+            raise WeightsError(f"Bundle {bundle} refused: {name} has no size in its manifest")
+        if name in members and members[name].size != entry["size"]:
+            raise WeightsError(
+                f"Bundle {bundle} refused: {name} is {members[name].size} bytes, its manifest "
+                f"says {entry['size']}"
+            )
+    return files
+
+
+def _check_bundle_files(
+    names: Iterable[str], known: dict[str, tuple[WeightsSpec, list[str]]], bundle: Path
+) -> None:
+    """Bundles only add weights files of registered models: never zoo's own bookkeeping (the
+    trust manifest, runtime artefacts, locks) nor anything else."""
+    foreign = sorted(name for name in names if name not in known)
+    if foreign:
+        raise WeightsError(
+            f"Bundle {bundle} refused: {', '.join(foreign)} "
+            f"{'is not a weights file' if len(foreign) == 1 else 'are not weights files'} of any "
+            "registered model; a bundle may only add those (`zoo cache pull` writes them)"
+        )
+
+
 def import_bundle(bundle: Path) -> list[str]:
-    """Verify every file of ``bundle`` against its manifest (and its pinned hash when zoo knows
-    the file), then move it into the cache atomically. Returns the imported file names."""
+    """Verify every file of ``bundle`` against its manifest and the hash zoo pins for it (a file
+    no hash is pinned for must be a weights file of its spec, as on a first download), then move
+    it into the cache atomically. Returns the imported file names.
+
+    Raises:
+        WeightsError: the bundle is unreadable, malformed, carries anything but weights files of
+            registered models, or a file fails a check (nothing after it is imported).
+    """
     bundle = Path(bundle)
     if not bundle.is_file():
         raise WeightsError(f"Bundle not found: {bundle}")
     try:
-        tar = tarfile.open(bundle, "r")
-    except tarfile.TarError as error:
-        raise WeightsError(f"Bundle {bundle} is not a readable tar file: {error}") from None
+        with tarfile.open(bundle, "r") as tar:
+            return _import_from(tar, bundle)
+    except (tarfile.TarError, EOFError, zlib.error) as error:
+        raise WeightsError(
+            f"Bundle {bundle} is not a readable tar file ({type(error).__name__}: {error})"
+        ) from None
+
+
+def _import_from(tar: tarfile.TarFile, bundle: Path) -> list[str]:
     known = known_files()
+    members = _safe_members(tar, bundle)
+    manifest = _bundle_manifest(tar, members, bundle)
+    unlisted = set(members) - set(manifest) - {BUNDLE_MANIFEST}
+    if unlisted:
+        raise WeightsError(
+            f"Bundle {bundle} refused: files not in its manifest: {', '.join(sorted(unlisted))}"
+        )
+    absent = sorted(set(manifest) - set(members))
+    if absent:
+        raise WeightsError(f"Bundle {bundle} lists {', '.join(absent)} but does not contain it")
+    _check_bundle_files(manifest, known, bundle)
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     imported = []
-    with tar:
-        members = _safe_members(tar, bundle)
-        manifest = json.load(tar.extractfile(members[BUNDLE_MANIFEST]))["files"]
-        unlisted = set(members) - set(manifest) - {BUNDLE_MANIFEST}
-        if unlisted:
-            raise WeightsError(
-                f"Bundle {bundle} refused: files not in its manifest: {', '.join(sorted(unlisted))}"
-            )
-        for name, entry in manifest.items():
-            if name not in members:
-                raise WeightsError(f"Bundle {bundle} lists {name} but does not contain it")
-            handle, temp = tempfile.mkstemp(dir=folder, prefix=name + ".", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    source = tar.extractfile(members[name])
-                    while chunk := source.read(1 << 20):
-                        out.write(chunk)
-                actual = file_hashes(Path(temp))["sha256"]
-                if actual != entry["sha256"]:
-                    raise WeightsHashError(
-                        f"Bundle {bundle}: {name} has sha256 {actual}, its manifest says "
-                        f"{entry['sha256']}; nothing from the bundle was imported after it"
-                    )
-                weights = known.get(name, (None, []))[0]
-                if weights is not None:
-                    check_file(Path(temp), weights, move_bad=False)
-                os.replace(temp, folder / name)
-            finally:
-                if os.path.exists(temp):
-                    os.unlink(temp)
-            if weights is not None:
-                record_in_manifest({name: manifest_entry(weights, actual)})
-            imported.append(name)
+    for name, entry in manifest.items():
+        weights = known[name][0]
+        handle, temp = tempfile.mkstemp(dir=folder, prefix=name + ".", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                source = tar.extractfile(members[name])
+                while chunk := source.read(1 << 20):
+                    out.write(chunk)
+            actual = file_hashes(Path(temp))["sha256"]
+            if actual != entry["sha256"]:
+                raise WeightsHashError(
+                    f"Bundle {bundle}: {name} has sha256 {actual}, its manifest says "
+                    f"{entry['sha256']}; nothing from the bundle was imported after it"
+                )
+            if expected_hash(weights) is None:
+                check_structure(Path(temp), weights)
+            check_file(Path(temp), weights, move_bad=False)
+            os.replace(temp, folder / name)
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+        record_in_manifest({name: manifest_entry(weights, actual)})
+        imported.append(name)
     return imported

@@ -82,6 +82,8 @@ def cmd_info(args) -> int:
         if weights is not None and weights.source != "builtin":
             status = file_status(spec, weights)
             info[key].update(path=status["file"], status=status["status"])
+            if weights.source == "url":
+                info[key]["trust"] = weights.trust
             if status["status"] not in ("ok",):
                 info[key]["detail"] = status["detail"]
     recorded = recorded_results().get(spec.name)
@@ -263,14 +265,15 @@ def cmd_verify(args) -> int:
         from zoo.golden import check
 
         for row in rows:
-            golden = check(row["model"]) if row["status"] in ("ok", "builtin") else None
+            checked = row["weights"] == "top" and row["status"] in ("ok", "builtin")
+            golden = check(row["model"]) if checked else None
             row["golden"] = golden["golden"] if golden else "-"
             if golden and golden["golden"] != "ok":
                 row["detail"] = f"{row['detail']}; {golden['detail']}".strip("; ")
         if args.json:
             _print_json(rows)
         else:
-            print(format_table(rows, ["model", "status", "golden", "detail"]))
+            print(format_table(rows, ["model", "weights", "status", "golden", "detail"]))
         return (
             1
             if any(r["status"] == "failed" or r["golden"] in ("drift", "weights") for r in rows)
@@ -279,7 +282,7 @@ def cmd_verify(args) -> int:
     if args.json:
         _print_json(rows)
     else:
-        print(format_table(rows, ["model", "status", "detail"]))
+        print(format_table(rows, ["model", "weights", "status", "detail"]))
     return 1 if any(row["status"] == "failed" for row in rows) else 0
 
 

@@ -45,6 +45,8 @@ class WeightsSpec:
         md5: the md5 upstream pins when no sha256 is known (``url`` only; Keras pins md5s).
         url: where the file is downloaded from (``url`` only).
         trained_on: what the weights were trained on, in words.
+        layers: layer names the file must hold (``url`` only): checked before the sha256 of a
+            file no hash is pinned for is recorded on first use.
     """
 
     source: str
@@ -53,9 +55,20 @@ class WeightsSpec:
     md5: str | None = None
     url: str | None = None
     trained_on: str = ""
+    layers: tuple[str, ...] = ()
 
     def describe(self) -> dict[str, Any]:
-        return {key: value for key, value in vars(self).items() if value not in (None, "")}
+        return {key: value for key, value in vars(self).items() if value not in (None, "", ())}
+
+    @property
+    def trust(self) -> str:
+        """How a downloaded copy is checked: ``pinned sha256``, ``pinned md5 (upstream's)``, or
+        ``trusted on first use`` (its sha256 recorded at the first verified download)."""
+        if self.sha256:
+            return "pinned sha256"
+        if self.md5:
+            return "pinned md5 (upstream's)"
+        return "trusted on first use"
 
 
 @dataclass(frozen=True)

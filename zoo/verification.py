@@ -1,7 +1,7 @@
 """``zoo verify``: check weights files against their hashes without loading anything. No TensorFlow.
 
 Shipped files are checked against the sha256 pinned in their spec; downloaded (ImageNet) files
-in the cache against the pinned hash or the sha256 recorded at their first download.
+in the cache against the pinned hash or the sha256 recorded at their first verified use.
 
 Example:
     >>> [row["status"] for row in zoo.verify(["mnist_convnet"])]
@@ -52,9 +52,10 @@ def verify(
     names: Iterable[str] | None = None, *, cached_only: bool = False
 ) -> list[dict[str, str]]:
     """Check the weights files of ``names`` (default: every model) against their hashes,
-    without loading anything: one row per model, ``{"model", "file", "status", "detail"}``
-    (see ``file_status``). ``cached_only`` leaves out downloadable models whose weights are
-    not in the cache.
+    without loading anything: one row per file, ``{"model", "weights", "file", "status",
+    "detail"}`` (see ``file_status``); ``weights`` is ``top``, or ``no top`` for the headless
+    file that ``zoo features`` downloads. ``cached_only`` leaves out the downloadable files that
+    are not in the cache.
 
     Example:
         >>> [row["status"] for row in zoo.verify(["mnist_convnet", "prewitt"])]
@@ -63,8 +64,12 @@ def verify(
     rows = []
     for name in names or registry.list_models():
         spec = registry.get_spec(name)
-        row = {"model": name, **file_status(spec, spec.weights)}
-        if cached_only and row["status"] == "missing":
-            continue
-        rows.append(row)
+        files = [("top", spec.weights)]
+        if spec.weights_no_top is not None and spec.weights_no_top != spec.weights:
+            files.append(("no top", spec.weights_no_top))
+        for kind, weights in files:
+            row = {"model": name, "weights": kind, **file_status(spec, weights)}
+            if cached_only and row["status"] == "missing":
+                continue
+            rows.append(row)
     return rows
