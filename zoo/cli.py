@@ -175,6 +175,8 @@ def cmd_features(args) -> int:
         precision=args.precision,
         calibration=args.calibration,
         trust=args.trust,
+        retry=not args.no_retry,
+        overwrite=args.overwrite,
     )
     shape = "x".join(str(d) for d in result.features.shape[1:])
     print(
@@ -536,6 +538,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--trust",
         action="store_true",
         help="load a model file that carries code (a Lambda layer): only files you trust",
+    )
+    sub.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start --out again instead of resuming it (a resume needs the same model, stage, "
+        "weights, precision, dtype and class names)",
+    )
+    sub.add_argument(
+        "--no-retry",
+        action="store_true",
+        help="resuming, keep the files that failed before as failed (default: try them again)",
     )
     sub.set_defaults(handler=cmd_features)
 

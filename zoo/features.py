@@ -41,6 +41,8 @@ def extract_features(
     precision: str | None = None,
     calibration: Any = None,
     trust: bool = False,
+    retry: bool = True,
+    overwrite: bool = False,
 ) -> FeatureResult:
     """Features of every image under ``src`` at ``stage``.
 
@@ -61,6 +63,11 @@ def extract_features(
             (``zoo.quantized``).
         calibration: int8 only: images to calibrate (half) and check (half) on; default zoo's.
         trust: load a ``.keras`` file of yours that carries code (see ``zoo.user_files``).
+        retry: resuming an ``.h5`` ``out``, try again the files that failed before (default);
+            ``False`` keeps them as failed.
+        overwrite: start ``out`` again instead of resuming it. A resume is refused unless the
+            file was written with the same model, stage, weights, precision, dtype, input size
+            and class names.
 
     Returns:
         ``FeatureResult`` with ``features`` (N, D...), ``paths``, ``labels`` / ``label_names``
@@ -81,10 +88,24 @@ def extract_features(
         raise InputError(f"dtype must be float32 or float16, received {dtype!r}")
     batch_size = checked_batch_size(batch_size)
     source = find_sources(src)
+    if source.loose:
+        raise InputError(
+            f"{src} has class folders and {len(source.loose)} loose image(s) beside them "
+            f"({', '.join(Path(p).name for p in source.loose[:3])}"
+            f"{', ...' if len(source.loose) > 3 else ''}): the folders would give labels the "
+            "loose images do not have. Move them into a class folder, or name a glob "
+            f"('{Path(str(src)) / '**' / '*'}') to read every image without labels"
+        )
     precision = check_precision(precision)
+    done = 0
+    if not overwrite:
+        done = check_resumable(
+            out, spec, stage, precision, dtype=dtype, input_shape=input_shape,
+            label_names=source.label_names, retry=retry,
+        )  # fmt: skip
     runner = _runner(
         model_or_name, spec, stage, weights, runtime, input_shape, precision, calibration,
-        images=len(source.paths) - check_resumable(out, spec, stage, precision), trust=trust,
+        images=len(source.paths) - done, trust=trust,
     )  # fmt: skip
     store = open_store(
         out,
@@ -95,6 +116,9 @@ def extract_features(
         weights_sha256=runner.weights_sha256,
         runtime=runner.description,
         precision=precision,
+        input_shape=input_shape,
+        retry=retry,
+        overwrite=overwrite,
     )
     todo = [i for i, path in enumerate(source.paths) if path not in store.done]
     try:

@@ -19,7 +19,7 @@ import os
 import queue
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +47,8 @@ class Source:
     paths: list[str]
     labels: list[int] | None = None
     label_names: list[str] | None = None
+    #: images lying beside class folders: the folder then gives no labels (``paths`` holds all)
+    loose: list[str] = field(default_factory=list)
 
 
 def _images_under(folder: Path) -> list[str]:
@@ -56,11 +58,14 @@ def _images_under(folder: Path) -> list[str]:
 
 
 def _class_folders(folder: Path) -> Source | None:
-    """A folder of one sub-folder per class (and no loose images): paths with labels."""
+    """A folder of one sub-folder per class (and no loose images): paths with labels. With
+    loose images beside the class folders: every image, no labels, and the loose ones named."""
     classes = sorted(p for p in folder.iterdir() if p.is_dir())
     loose = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
-    if not classes or loose:
+    if not classes:
         return None
+    if loose:
+        return Source(_images_under(folder), loose=sorted(str(p) for p in loose))
     paths, labels = [], []
     for index, class_folder in enumerate(classes):
         found = _images_under(class_folder)
@@ -86,7 +91,7 @@ def _expand(item: str) -> list[str]:
                 found.extend(_images_under(Path(match)))
             elif Path(match).suffix.lower() in IMAGE_SUFFIXES:
                 found.append(match)
-        return found
+        return list(dict.fromkeys(found))  # "**/*" names a file and the folder holding it
     if path.is_dir():
         return _images_under(path)
     if path.suffix.lower() in LIST_SUFFIXES and path.is_file():
@@ -221,23 +226,50 @@ def prepared_batches(
     stop = threading.Event()
     workers = workers or min(8, os.cpu_count() or 2)
 
-    def producer():
-        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            for start in range(0, len(paths), batch_size):
-                if stop.is_set():
-                    break
-                chunk = list(enumerate(paths[start : start + batch_size], start=start))
-                done = list(pool.map(prepare, chunk))
-                good = [(i, x) for i, x, e in done if x is not None]
-                errors = [(i, e) for i, x, e in done if x is None]
-                batch = np.stack([x for _, x in good]) if good else None
-                ahead.put(([i for i, _ in good], batch, errors))
-        ahead.put(None)
+    def put(item) -> bool:
+        """Queue ``item`` for the consumer; False (and nothing queued) once it has left."""
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
-    thread = threading.Thread(target=producer, daemon=True)
+    def producer():
+        try:
+            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+                for start in range(0, len(paths), batch_size):
+                    if stop.is_set():
+                        return
+                    chunk = list(enumerate(paths[start : start + batch_size], start=start))
+                    done = list(pool.map(prepare, chunk))
+                    good = [(i, x) for i, x, e in done if x is not None]
+                    errors = [(i, e) for i, x, e in done if x is None]
+                    batch = np.stack([x for _, x in good]) if good else None
+                    if not put(([i for i, _ in good], batch, errors)):
+                        return
+            put(None)
+        except BaseException as error:  # raised again in the consumer, never a silent hang
+            put(_ProducerFailed(error))
+
+    thread = threading.Thread(target=producer, daemon=True, name=DECODER_THREAD)
     thread.start()
     try:
         while (item := ahead.get()) is not None:
+            if isinstance(item, _ProducerFailed):
+                raise item.error
             yield item
     finally:
-        stop.set()
+        stop.set()  # a consumer that leaves early stops the producer
+
+
+#: The name of ``prepared_batches``' producer thread.
+DECODER_THREAD = "zoo-decoder"
+
+
+class _ProducerFailed:
+    """An exception of the decoding thread, carried to the consumer to be raised there."""
+
+    def __init__(self, error: BaseException):
+        self.error = error
