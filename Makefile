@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 MNIST  ?= $(wildcard ../shared/data/mnist/mnist.npz)
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-all lint format install clean
+.PHONY: demo test test-all lint format fuzz install clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz_decode.py --rounds 20000 --seed $${SEED:-1}
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -32,6 +32,32 @@ def weights_server():
         yield server
 
 
+@pytest.fixture
+def private_weights_cache(tmp_path, monkeypatch):
+    """An empty Keras cache of the test's own, online, with fast download retries."""
+    from zoo import download
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.delenv("ZOO_OFFLINE", raising=False)
+    monkeypatch.delenv("ZOO_WEIGHTS_MIRROR", raising=False)
+    monkeypatch.setattr(download, "RETRY_BACKOFF", 0.01)
+    return tmp_path / "keras" / "models"
+
+
+def make_digit_folders(root: Path, digits=(1, 7), copies: int = 2) -> Path:
+    """``root`` with one class folder per digit (``class_1`` ...), ``copies`` slightly rotated
+    copies of zoo's sample digit in each."""
+    from PIL import Image
+
+    for digit in digits:
+        (root / f"class_{digit}").mkdir(parents=True)
+        for copy in range(copies):
+            Image.open(SAMPLES / f"digit_{digit}.png").rotate(copy * 5, fillcolor="white").save(
+                root / f"class_{digit}" / f"{copy}.png"
+            )
+    return root
+
+
 @pytest.fixture(scope="session")
 def mnist():
     """The full MNIST from ../shared (Keras layout)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import zoo
-from zoo import cache, download
+from zoo import cache
 from zoo.cache import MissingWeightsError
 from zoo.hashing import file_hashes
 
@@ -27,12 +27,8 @@ SHA256 = "fe295db7f78635f1403127e3ba8cdc6237f83262bdb745063a67c1d81190c7f8"
 
 
 @pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.delenv("ZOO_OFFLINE", raising=False)
-    monkeypatch.delenv("ZOO_WEIGHTS_MIRROR", raising=False)
-    monkeypatch.setattr(download, "RETRY_BACKOFF", 0.01)
-    return tmp_path / "keras" / "models"
+def private_cache(private_weights_cache):
+    return private_weights_cache
 
 
 def weights(url: str, sha256: str | None = SHA256):

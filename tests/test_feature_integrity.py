@@ -22,7 +22,7 @@ import zoo
 from zoo import inputs
 from zoo.inputs import Source
 
-from conftest import ROOT, SAMPLES, assert_clean_error, run_zoo
+from conftest import ROOT, SAMPLES, assert_clean_error, make_digit_folders, run_zoo
 
 # -- the store, killed at every write point -------------------------------------------------
 
@@ -164,14 +164,7 @@ def test_an_extraction_killed_midway_resumes_to_the_right_rows(tmp_path):
 
 @pytest.fixture
 def digits(tmp_path):
-    root = tmp_path / "digits"
-    for digit in (1, 7):
-        (root / f"class_{digit}").mkdir(parents=True)
-        for copy in range(2):
-            Image.open(SAMPLES / f"digit_{digit}.png").rotate(copy * 5, fillcolor="white").save(
-                root / f"class_{digit}" / f"{copy}.png"
-            )
-    return root
+    return make_digit_folders(tmp_path / "digits")
 
 
 def test_a_resume_with_other_settings_is_refused_naming_the_difference(digits, tmp_path):

@@ -8,12 +8,11 @@ import os
 import h5py
 import numpy as np
 import pytest
-from PIL import Image
 
 import zoo
 from zoo.models import stage_names
 
-from conftest import SAMPLES, SHARED, assert_clean_error, run_zoo
+from conftest import SAMPLES, SHARED, assert_clean_error, make_digit_folders, run_zoo
 
 CLASSIC_WITH_STAGES = [n for n in zoo.list_models(dataset="mnist")]
 
@@ -48,13 +47,7 @@ def test_unknown_stage_is_a_clear_error():
 
 @pytest.fixture
 def class_folder(tmp_path):
-    root = tmp_path / "digits"
-    for digit in (1, 7):
-        (root / f"class_{digit}").mkdir(parents=True)
-        for copy in range(3):
-            Image.open(SAMPLES / f"digit_{digit}.png").rotate(copy * 5, fillcolor="white").save(
-                root / f"class_{digit}" / f"{copy}.png"
-            )
+    root = make_digit_folders(tmp_path / "digits", copies=3)
     (root / "class_7" / "broken.png").write_text("not a png")
     return root
 

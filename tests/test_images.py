@@ -35,13 +35,29 @@ def test_transparent_pixels_become_white():
     assert np.asarray(to_rgb(image))[0, 0].tolist() == [255, 255, 255]
 
 
-def test_exif_orientation_is_applied(tmp_path):
-    image = Image.new("RGB", (60, 20), "red")
+#: EXIF orientation -> how the stored pixels become the displayed ones, written with numpy
+#: (not Pillow's transposes, which zoo itself uses).
+DISPLAYED = {
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],  # mirrored left-right
+    3: lambda a: a[::-1, ::-1],  # upside down
+    4: lambda a: a[::-1, :],  # mirrored top-bottom
+    5: lambda a: a.swapaxes(0, 1),  # transposed
+    6: lambda a: np.rot90(a, -1),  # turned 90 degrees clockwise
+    7: lambda a: a[::-1, ::-1].swapaxes(0, 1),  # transposed along the other diagonal
+    8: lambda a: np.rot90(a, 1),  # turned 90 degrees anticlockwise
+}
+
+
+@pytest.mark.parametrize("orientation", sorted(DISPLAYED))
+def test_every_exif_orientation_is_applied_pixel_for_pixel(tmp_path, orientation):
+    stored = np.random.default_rng(orientation).integers(0, 256, (20, 60, 3), dtype=np.uint8)
     exif = Image.Exif()
-    exif[0x0112] = 6  # rotate 90 degrees on display
-    path = tmp_path / "rotated.jpg"
-    image.save(path, exif=exif)
-    assert open_image(path).size == (20, 60)
+    exif[0x0112] = orientation
+    path = tmp_path / "oriented.png"  # lossless, so the comparison is exact
+    Image.fromarray(stored).save(path, exif=exif)
+    shown = np.asarray(open_image(path))
+    np.testing.assert_array_equal(shown, DISPLAYED[orientation](stored))
 
 
 def test_animated_gif_gives_its_first_frame(tmp_path):
@@ -56,8 +72,11 @@ def test_decompression_bomb_limit_is_kept(tmp_path, monkeypatch):
     assert Image.MAX_IMAGE_PIXELS == 89478485  # Pillow's default, untouched by zoo
     path = tmp_path / "big.png"
     Image.new("L", (100, 100)).save(path)
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
-    with pytest.raises(zoo.InputError, match="too many pixels"):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 10,000 pixels: Pillow's error band
+    with pytest.raises(zoo.InputError, match="refused, too many pixels"):
+        open_image(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 7000)  # Pillow only warns up to twice it
+    with pytest.raises(zoo.InputError, match="100x100 = 10000 pixels is over the limit"):
         open_image(path)
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 
 import zoo
 from zoo import engines, exporter, runtimes
+from zoo.errors import ZooWarning
 from zoo.prediction import predict_files
 
 from conftest import ROOT, SAMPLES, SHARED
@@ -277,3 +279,26 @@ def test_a_read_only_cache_still_serves_its_artefacts(private_cache):
         private_cache.chmod(0o755)
     assert again == reference
     assert not list(private_cache.glob("*.lock"))  # nothing was written
+
+
+@pytest.mark.parametrize("damage", ["garbage", "another model's artefact"])
+def test_a_damaged_or_swapped_artefact_is_exported_again_once(private_cache, damage):
+    """Issue 11 item 4: a cached artefact is checked against the sha256 recorded when it was
+    made; a bad one is made again once, with a warning, and the answers do not change."""
+    digits = [SAMPLES / "digit_3.png", SAMPLES / "digit_8.png"]
+    reference = predict_files("mnist_convnet", digits, top=3, runtime="litert")
+    (artefact,) = private_cache.glob("mnist_convnet-predictions-*.tflite")
+    if damage == "garbage":
+        artefact.write_bytes(b"garbage, not a flatbuffer")
+    else:  # a valid LiteRT model, but not this one: it would load and answer silently
+        predict_files("mlp_625", digits, runtime="litert")
+        (other,) = private_cache.glob("mlp_625-predictions-*.tflite")
+        artefact.write_bytes(other.read_bytes())
+    with pytest.warns(ZooWarning, match="exporting it again"):
+        again = predict_files("mnist_convnet", digits, top=3, runtime="litert")
+    assert again == reference
+    report = json.loads(artefact.with_name(artefact.name + ".json").read_text())
+    assert report["sha256"] == exporter.sha256_file(artefact)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ZooWarning)  # made again once, then trusted
+        assert predict_files("mnist_convnet", digits, top=3, runtime="litert") == reference

@@ -32,12 +32,8 @@ UNPINNED_MODEL = "mobilenet_v2_1.0_224"
 
 
 @pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.delenv("ZOO_OFFLINE", raising=False)
-    monkeypatch.delenv("ZOO_WEIGHTS_MIRROR", raising=False)
-    monkeypatch.setattr(download, "RETRY_BACKOFF", 0.01)
-    return tmp_path / "keras" / "models"
+def private_cache(private_weights_cache):
+    return private_weights_cache
 
 
 def unpinned(url: str):

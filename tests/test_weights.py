@@ -70,10 +70,12 @@ def test_corrupt_weights_file_is_refused(tmp_path):
         check_file(corrupt, zoo.get_spec("softmax_regression").weights, move_bad=False)
 
 
-def test_a_file_is_hashed_once_per_process_while_it_is_unchanged(tmp_path):
+def test_a_file_is_hashed_once_per_process_while_it_is_unchanged(tmp_path, monkeypatch):
     import hashlib
     import os
+    import time
 
+    from zoo import hashing
     from zoo.hashing import file_hashes
 
     path = tmp_path / "w.weights.h5"
@@ -81,15 +83,23 @@ def test_a_file_is_hashed_once_per_process_while_it_is_unchanged(tmp_path):
     assert file_hashes(path)["sha256"] == hashlib.sha256(b"a" * 1000).hexdigest()
     path.write_bytes(b"b" * 1000)  # rewritten at once, same size: within the racy window
     assert file_hashes(path)["sha256"] == hashlib.sha256(b"b" * 1000).hexdigest()
+    monkeypatch.setattr(hashing, "RACY_SECONDS", -1.0)  # as if the file were older
     old = (1_600_000_000, 1_600_000_000)
     os.utime(path, old)
-    assert file_hashes(path)["md5"] == hashlib.md5(b"b" * 1000).hexdigest()  # remembered now
-    with open(path, "r+b") as handle:  # same inode, size and (restored) time: not read again
-        handle.write(b"c")
+    reads = []
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda *a, **k: reads.append(a[0]) or real_open(*a, **k))
+    assert file_hashes(path)["md5"] == hashlib.md5(b"b" * 1000).hexdigest()
+    assert file_hashes(path)["md5"] == hashlib.md5(b"b" * 1000).hexdigest()
+    assert len(reads) == 1  # remembered: read once
+    time.sleep(0.05)  # beyond the file system's timestamp granularity
+    with real_open(path, "r+b") as handle:  # same inode and size, modification time set back:
+        handle.write(b"c")  # the inode's change time still moves, so it is read again
     os.utime(path, old)
-    assert file_hashes(path)["sha256"] == hashlib.sha256(b"b" * 1000).hexdigest()
+    assert file_hashes(path)["sha256"] == hashlib.sha256(b"c" + b"b" * 999).hexdigest()
     os.utime(path, (1_600_000_001, 1_600_000_001))  # any new modification time: read again
     assert file_hashes(path)["sha256"] == hashlib.sha256(b"c" + b"b" * 999).hexdigest()
+    assert len(reads) == 3
 
 
 def test_garbage_weights_path_gives_clear_error(tmp_path):

@@ -221,6 +221,23 @@ def _check_bundle_files(
         )
 
 
+#: A bundle's members may hold at most this many times the bytes of the bundle file: weights
+#: barely compress (about 1.1x), while a decompression bomb expands a thousandfold.
+MAX_EXPANSION = 8
+
+
+def _check_expansion(members: dict[str, tarfile.TarInfo], bundle: Path) -> None:
+    """Refuse, before writing a byte, a bundle whose members would expand far beyond it."""
+    declared = sum(member.size for member in members.values())
+    allowed = MAX_EXPANSION * bundle.stat().st_size + (1 << 20)
+    if declared > allowed:
+        raise WeightsError(
+            f"Bundle {bundle} refused: its members hold {declared} bytes, "
+            f"{declared / bundle.stat().st_size:.0f} times the bundle's own size; weights barely "
+            "compress, so this is a decompression bomb or not a bundle `zoo cache pull` wrote"
+        )
+
+
 def import_bundle(bundle: Path) -> list[str]:
     """Verify every file of ``bundle`` against its manifest and the hash zoo pins for it (a file
     no hash is pinned for must be a weights file of its spec, as on a first download), then move
@@ -255,6 +272,7 @@ def _import_from(tar: tarfile.TarFile, bundle: Path) -> list[str]:
     if absent:
         raise WeightsError(f"Bundle {bundle} lists {', '.join(absent)} but does not contain it")
     _check_bundle_files(manifest, known, bundle)
+    _check_expansion(members, bundle)
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     imported = []

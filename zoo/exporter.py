@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 
 from zoo.engines import SUFFIX, open_engine, tf_engine
-from zoo.errors import ZooError
+from zoo.errors import ZooError, ZooWarning
 from zoo.files import atomic_write, file_lock
+from zoo.hashing import sha256_file
 from zoo.spec import ModelSpec
 
 #: Packages each format needs to export (besides Keras and TensorFlow).
@@ -103,13 +104,64 @@ def publish_checked(path: Path, make: Callable[[Path], dict[str, Any]]) -> dict[
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=path.suffix)
     os.close(handle)
     try:
-        report = make(Path(temp))
+        report = {**make(Path(temp)), "sha256": sha256_file(temp)}
         os.replace(temp, path)
-        atomic_write(Path(str(path) + ".json"), json.dumps(report, indent=1))
+        atomic_write(report_path(path), json.dumps(report, indent=1))
         return report
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
+
+
+def report_path(path: Path) -> Path:
+    """``PATH.json``: what was measured when the artefact at ``path`` was made, its sha256."""
+    return Path(str(path) + ".json")
+
+
+def artefact_problem(path: Path) -> str | None:
+    """What is wrong with the cached artefact at ``path`` (its sha256 against the one recorded
+    when it was made), or None."""
+    try:
+        recorded = json.loads(report_path(path).read_text()).get("sha256")
+    except (OSError, ValueError, AttributeError):
+        return "has no readable report beside it"
+    if not recorded:
+        return "was made by an older zoo (no sha256 recorded)"
+    actual = sha256_file(path)
+    if actual != recorded:
+        return f"has sha256 {actual[:12]}..., not the {recorded[:12]}... recorded when it was made"
+    return None
+
+
+def open_checked(engine: str, path: Path, ensure: Callable[[], Any]):
+    """Open the cached artefact at ``path`` for ``engine`` after checking its sha256; one that
+    fails the check or does not load is removed, made again once by ``ensure()`` (which
+    exports it when missing), and a ``ZooWarning`` says so.
+
+    Raises:
+        ConversionError: the artefact made again fails too.
+    """
+    problem = artefact_problem(path)
+    if problem is None:
+        try:
+            return open_engine(engine, path)
+        except Exception as error:  # engines raise many types on a damaged file
+            problem = f"does not load ({type(error).__name__}: {error})"
+    warnings.warn(
+        f"The cached {engine} artefact {path} {problem}: exporting it again",
+        ZooWarning,
+        stacklevel=2,
+    )
+    for stale in (path, report_path(path)):
+        stale.unlink(missing_ok=True)
+    ensure()
+    try:
+        return open_engine(engine, path)
+    except Exception as error:
+        raise ConversionError(
+            f"The {engine} artefact {path}, exported again, does not load: "
+            f"{type(error).__name__}: {error}"
+        ) from None
 
 
 def export_checked(model, output: str, engine: str, path: Path, input_shape) -> dict[str, Any]:

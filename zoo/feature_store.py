@@ -47,6 +47,8 @@ class FeatureResult:
     out: Path | None = None
     #: how the features were computed, e.g. ``litert`` or ``tf (mixed_float16, XLA)``
     runtime: str = ""
+    #: files of the source folders and globs that are not images (not read)
+    skipped: list[str] = field(default_factory=list)
 
 
 def open_for_reading(path: Path):

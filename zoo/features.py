@@ -20,7 +20,7 @@ from typing import Any
 from zoo import background, registry
 from zoo.errors import InputError
 from zoo.feature_store import FeatureResult, check_resumable, open_store
-from zoo.inputs import checked_batch_size, find_sources, prepared_batches
+from zoo.inputs import checked_batch_size, find_sources, prepared_batches, report_skipped
 from zoo.models import check_stages, feature_model, load
 from zoo.quantized import check_precision
 
@@ -88,6 +88,7 @@ def extract_features(
         raise InputError(f"dtype must be float32 or float16, received {dtype!r}")
     batch_size = checked_batch_size(batch_size)
     source = find_sources(src)
+    report_skipped(source)
     if source.loose:
         raise InputError(
             f"{src} has class folders and {len(source.loose)} loose image(s) beside them "
@@ -140,6 +141,7 @@ def extract_features(
         raise
     result = store.finish()
     result.runtime = runner.description
+    result.skipped = list(source.skipped)
     return result
 
 

@@ -14,9 +14,10 @@ import hashlib
 import time
 from pathlib import Path
 
-#: (path, device, inode, size, mtime_ns) -> hashes. Any later write changes the key; as in git's
-#: "racy clean" rule, a file modified in the last RACY_SECONDS is not remembered, since
-#: file-system timestamps are coarser than a quick rewrite.
+#: (path, device, inode, size, mtime_ns, ctime_ns) -> hashes. Any later write changes the key:
+#: the modification time, or, when a writer sets that back (``os.utime``, ``touch -d``), the
+#: inode's change time, which no user can set. As in git's "racy clean" rule, a file changed in
+#: the last RACY_SECONDS is not remembered, since timestamps are coarser than a quick rewrite.
 _HASHED: dict[tuple, dict[str, str]] = {}
 RACY_SECONDS = 2.0
 CHUNK_BYTES = 1 << 20
@@ -24,10 +25,10 @@ CHUNK_BYTES = 1 << 20
 
 def file_hashes(path: str | Path) -> dict[str, str]:
     """``{"sha256": ..., "md5": ...}`` of a file, in one pass; remembered in this process while
-    the file is unchanged (same inode, size and modification time)."""
+    the file is unchanged (same inode, size, modification and change times)."""
     path = Path(path).resolve()
     stat = path.stat()
-    key = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    key = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     if key in _HASHED:
         return dict(_HASHED[key])
     sha256, md5 = hashlib.sha256(), hashlib.md5()
@@ -36,7 +37,7 @@ def file_hashes(path: str | Path) -> dict[str, str]:
             sha256.update(chunk)
             md5.update(chunk)
     hashes = {"sha256": sha256.hexdigest(), "md5": md5.hexdigest()}
-    if time.time() - stat.st_mtime > RACY_SECONDS:
+    if time.time() - max(stat.st_mtime, stat.st_ctime) > RACY_SECONDS:
         _HASHED[key] = hashes
     return dict(hashes)
 

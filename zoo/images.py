@@ -40,17 +40,73 @@ def open_image(path: str | Path, min_side: int | None = None) -> Image.Image:
         raise InputError(f"{path}: not a file")
     try:
         with Image.open(path) as image:
+            check_pixels(image, path)
             image.seek(0)
             if min_side and image.format == "JPEG":
                 image.draft("RGB", (min_side, min_side))
             image.load()
             return ImageOps.exif_transpose(image)  # a new image, detached from the file
+    except InputError:
+        raise
     except UnidentifiedImageError:
         raise InputError(f"{path}: not an image file (Pillow cannot identify it)") from None
     except Image.DecompressionBombError as error:
         raise InputError(f"{path}: refused, too many pixels ({error})") from None
-    except (OSError, SyntaxError, ValueError) as error:
-        raise InputError(f"{path}: unreadable image ({error})") from None
+    except Exception as error:  # any decoder failure (EOFError, struct.error, ...) is per file
+        raise InputError(f"{path}: unreadable image ({type(error).__name__}: {error})") from None
+
+
+def check_pixels(image: Image.Image, path: str | Path) -> None:
+    """Refuse, before decoding, an image declaring more pixels than Pillow's
+    ``Image.MAX_IMAGE_PIXELS`` (about 89 million): Pillow itself only warns up to twice that,
+    and up to eight decoding threads may hold one each.
+
+    Raises:
+        InputError: naming the size and the limit.
+    """
+    limit = Image.MAX_IMAGE_PIXELS
+    pixels = image.width * image.height
+    if limit and pixels > limit:
+        raise InputError(
+            f"{path}: refused, {image.width}x{image.height} = {pixels} pixels is over the limit "
+            f"of {limit} (PIL.Image.MAX_IMAGE_PIXELS: a decompression bomb, or a photo to shrink "
+            "first)"
+        )
+
+
+#: The first bytes of each image format zoo reads, for files whose name does not say.
+SIGNATURES = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
+
+def sniff(path: str | Path) -> str | None:
+    """The image format of ``path`` by its content (``JPEG``, ``PNG``, ``GIF``, ``BMP``,
+    ``TIFF``, ``WEBP``, ``PPM``), or None when it is not one (or cannot be read).
+
+    Example:
+        >>> sniff("photo_without_suffix")
+        'JPEG'
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return None
+    for signature, name in SIGNATURES:
+        if head.startswith(signature):
+            return name
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if len(head) > 2 and head[:1] == b"P" and head[1:2] in b"123456" and head[2:3].isspace():
+        return "PPM"
+    return None
 
 
 def to_grayscale(image: Image.Image) -> np.ndarray:

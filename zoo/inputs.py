@@ -17,6 +17,7 @@ import concurrent.futures
 import glob
 import os
 import queue
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -49,37 +50,53 @@ class Source:
     label_names: list[str] | None = None
     #: images lying beside class folders: the folder then gives no labels (``paths`` holds all)
     loose: list[str] = field(default_factory=list)
+    #: files found in folders and globs that are not images (by suffix and by content)
+    skipped: list[str] = field(default_factory=list)
 
 
-def _images_under(folder: Path) -> list[str]:
-    return sorted(
-        str(p) for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-    )
+def _images_under(folder: Path, skipped: list[str] | None = None) -> list[str]:
+    """The image files under ``folder``, sorted: by suffix, else by content (a ``.jfif``, a
+    photo with no suffix); the other files go to ``skipped``."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        if path.suffix.lower() in IMAGE_SUFFIXES or images.sniff(path):
+            found.append(str(path))
+        elif skipped is not None:
+            skipped.append(str(path))
+    return found
 
 
-def _class_folders(folder: Path) -> Source | None:
+def _is_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES or images.sniff(path) is not None
+
+
+def _class_folders(folder: Path, skipped: list[str]) -> Source | None:
     """A folder of one sub-folder per class (and no loose images): paths with labels. With
     loose images beside the class folders: every image, no labels, and the loose ones named."""
     classes = sorted(p for p in folder.iterdir() if p.is_dir())
-    loose = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
     if not classes:
         return None
+    loose = sorted(str(p) for p in folder.iterdir() if p.is_file() and _is_image(p))
     if loose:
-        return Source(_images_under(folder), loose=sorted(str(p) for p in loose))
+        return Source(_images_under(folder, skipped), loose=loose, skipped=skipped)
     paths, labels = [], []
     for index, class_folder in enumerate(classes):
-        found = _images_under(class_folder)
+        found = _images_under(class_folder, skipped)
         paths.extend(found)
         labels.extend([index] * len(found))
-    return Source(paths, labels, [c.name for c in classes])
+    skipped.extend(str(p) for p in sorted(folder.iterdir()) if p.is_file())
+    return Source(paths, labels, [c.name for c in classes], skipped=skipped)
 
 
 def _is_glob(item: str) -> bool:
     return any(char in item for char in GLOB_CHARACTERS) and not Path(item).exists()
 
 
-def _expand(item: str) -> list[str]:
-    """One named source as paths: a folder's images, a glob's matches, a list's lines, a file."""
+def _expand(item: str, skipped: list[str]) -> list[str]:
+    """One named source as paths: a folder's images, a glob's matches, a list's lines, a file.
+    Files of folders and globs that are not images go to ``skipped``."""
     path = Path(item)
     if _is_glob(item):
         matches = sorted(glob.glob(item, recursive=True))
@@ -88,12 +105,16 @@ def _expand(item: str) -> list[str]:
         found: list[str] = []
         for match in matches:
             if Path(match).is_dir():
-                found.extend(_images_under(Path(match)))
-            elif Path(match).suffix.lower() in IMAGE_SUFFIXES:
+                found.extend(_images_under(Path(match), skipped))
+            elif _is_image(Path(match)):
                 found.append(match)
-        return list(dict.fromkeys(found))  # "**/*" names a file and the folder holding it
+            else:
+                skipped.append(match)
+        found = list(dict.fromkeys(found))  # "**/*" names a file and the folder holding it
+        skipped[:] = list(dict.fromkeys(skipped))
+        return found
     if path.is_dir():
-        return _images_under(path)
+        return _images_under(path, skipped)
     if path.suffix.lower() in LIST_SUFFIXES and path.is_file():
         lines = path.read_text().splitlines()
         return [line.strip() for line in lines if line.strip()]
@@ -105,8 +126,10 @@ def find_sources(src: str | Path | Sequence[str | Path]) -> Source:
 
     ``src`` is one item or a list of them; each item is a folder (searched recursively), a glob
     pattern (``**`` matches folders at any depth), a ``.txt`` file listing one path per line,
-    or an image file. A single folder whose entries are all sub-folders is read as one class
-    per sub-folder (sorted names), which gives ``labels`` and ``label_names``. A missing file
+    or an image file. Files in folders and globs count as images by their suffix or, failing
+    that, by their content (a ``.jfif``, a photo saved without a suffix); the others are listed
+    in ``skipped``. A single folder whose entries are all sub-folders is read as one class per
+    sub-folder (sorted names), which gives ``labels`` and ``label_names``. A missing file
     among several is kept, to be reported on its own when it is read.
 
     Raises:
@@ -122,14 +145,35 @@ def find_sources(src: str | Path | Sequence[str | Path]) -> Source:
         raise InputError("No images given: name a folder, a glob, a .txt list or image files")
     if len(items) == 1 and not _is_glob(items[0]) and not Path(items[0]).exists():
         raise InputError(f"{items[0]}: no such file or folder")
-    source = _class_folders(Path(items[0])) if len(items) == 1 and Path(items[0]).is_dir() else None
-    source = source or Source([path for item in items for path in _expand(item)])
+    skipped: list[str] = []
+    source = None
+    if len(items) == 1 and Path(items[0]).is_dir():
+        source = _class_folders(Path(items[0]), skipped)
+    if source is None:
+        paths = [path for item in items for path in _expand(item, skipped)]
+        source = Source(paths, skipped=skipped)
     if not source.paths:
+        also = f"; not images: {_listed(source.skipped)}" if source.skipped else ""
         raise InputError(
-            f"No image files found in {', '.join(items)} (image files end in "
-            f"{', '.join(IMAGE_SUFFIXES)})"
+            f"No image files found in {', '.join(items)} (images are found by their suffix, "
+            f"{', '.join(IMAGE_SUFFIXES)}, or by their content){also}"
         )
     return source
+
+
+def _listed(paths: Sequence[str], shown: int = 3) -> str:
+    names = ", ".join(Path(p).name for p in paths[:shown])
+    return names + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
+
+
+def report_skipped(source: Source) -> None:
+    """Say on stderr which files of the source were not read because they are not images, e.g.
+    ``zoo: skipped, not images: 2 file(s) (notes.txt, .DS_Store)``."""
+    if source.skipped:
+        print(
+            f"zoo: skipped, not images: {len(source.skipped)} file(s) ({_listed(source.skipped)})",
+            file=sys.stderr,
+        )
 
 
 def checked_batch_size(batch_size: int | None) -> int:
@@ -163,6 +207,8 @@ def prepare_file(
         return prepare_image(spec, image, crop_fraction, input_shape)
     except InputError as error:
         raise InputError(f"{path}: {error}") from None
+    except Exception as error:  # a mode or size the converters choke on: this file only
+        raise InputError(f"{path}: unreadable image ({type(error).__name__}: {error})") from None
 
 
 def prepare_files(

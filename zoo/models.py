@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -223,7 +224,8 @@ def load_weights_file(model, path: Path) -> None:
     randomly initialised; such a warning is an error here.
     """
     if str(path).lower().endswith((".h5", ".hdf5")):
-        check_hdf5(path)  # external storage, links, virtual datasets read other files
+        # files that read other files, datasets larger than the model's: refused unread
+        check_hdf5(path, largest=max((math.prod(w.shape) for w in model.weights), default=0))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

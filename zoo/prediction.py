@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,13 @@ import numpy as np
 from zoo import labels as labels_lib
 from zoo import registry
 from zoo.errors import InputError
-from zoo.inputs import checked_batch_size, find_sources, prepare_files, prepared_batches
+from zoo.inputs import (
+    checked_batch_size,
+    find_sources,
+    prepare_files,
+    prepared_batches,
+    report_skipped,
+)
 from zoo.models import resolve_model
 from zoo.quantized import check_precision
 from zoo.spec import ModelSpec
@@ -93,8 +100,24 @@ def predict(
     if check_precision(precision) == "int8":
         return _predict_int8(model_or_name, images, weights, batch_size, calibration)
     model, spec = resolve_model(model_or_name, weights)
-    batch = _batch(spec, images)
+    batch = _batch(at_model_size(spec, model), images)
     return np.asarray(model.predict(batch, batch_size=batch_size, verbose=0))
+
+
+def at_model_size(spec: ModelSpec | None, model) -> ModelSpec | None:
+    """``spec`` at the input size ``model`` was built for (``zoo.load(..., input_shape=...)``
+    builds ImageNet backbones at other sizes), so that its batches are checked and its files
+    resized for that size."""
+    shape = tuple(model.inputs[0].shape[1:]) if getattr(model, "inputs", None) else None
+    if (
+        spec is None
+        or shape is None
+        or None in shape
+        or len(shape) != len(spec.input_shape)
+        or shape == tuple(spec.input_shape)
+    ):
+        return spec
+    return dataclasses.replace(spec, input_shape=tuple(int(d) for d in shape))
 
 
 def _batch(spec: ModelSpec | None, images: Any) -> np.ndarray:
@@ -202,7 +225,9 @@ def predict_files(
     if top < 1:
         raise InputError(f"--top must be at least 1, received {top}")
     batch_size = checked_batch_size(batch_size)
-    files = find_sources(src).paths
+    source = find_sources(src)
+    report_skipped(source)
+    files = source.paths
     names = labels_lib.names(spec.labels, spec.num_classes)
     wordnet_ids = labels_lib.wordnet_ids(spec.labels)
     results: list[dict[str, Any]] = [{"file": path, "model": spec.name} for path in files]

@@ -33,9 +33,15 @@ import numpy as np
 
 from zoo.backend import dtype_policy, gpu_available, precision_setting, tf_dtype_policy
 from zoo.background import schedule, use_background
-from zoo.engines import ENGINES, Engine, installed, open_engine, tf_engine
+from zoo.engines import ENGINES, Engine, installed, tf_engine
 from zoo.errors import InputError, ZooWarning
-from zoo.exporter import ConversionError, artefact_dir, artefact_path, ensure_artefact
+from zoo.exporter import (
+    ConversionError,
+    artefact_dir,
+    artefact_path,
+    ensure_artefact,
+    open_checked,
+)
 from zoo.files import atomic_write, file_lock
 from zoo.inputs import find_sources
 from zoo.quantized import check_precision, default_images, ensure_int8, images_digest, split_images
@@ -182,8 +188,12 @@ def get_runner(
             runner = Runner.on(tf_engine(model(policy), output, xla=on_gpu))
         else:
             path = artefact_path(spec, output, shape, digest, name)
-            ensure_artefact(model, output, name, path, shape)
-            runner = Runner.on(open_engine(name, path))
+
+            def ensure() -> None:
+                ensure_artefact(model, output, name, path, shape)
+
+            ensure()
+            runner = Runner.on(open_checked(name, path, ensure))
         runner.weights_sha256 = digest
         return runner
 
@@ -226,8 +236,12 @@ def _int8_runner(spec, output, runtime, digest, shape, model, calibration) -> Ru
             ZooWarning,
             stacklevel=3,
         )
-    ensure_int8(model, spec, output, path, shape, images, check)
-    runner = Runner.on(open_engine("litert", path))
+
+    def ensure() -> None:
+        ensure_int8(model, spec, output, path, shape, images, check)
+
+    ensure()
+    runner = Runner.on(open_checked("litert", path, ensure))
     runner.precision, runner.weights_sha256 = "int8", digest
     return runner
 

@@ -46,12 +46,15 @@ def model_file_kind(path: str | Path) -> str | None:
     return None
 
 
-def check_hdf5(path: str | Path) -> None:
-    """Raise ``WeightsError`` when the HDF5 file at ``path`` reads other files: external
-    storage, external links or virtual datasets."""
+def check_hdf5(path: str | Path, largest: int | None = None) -> None:
+    """Raise ``WeightsError`` when the HDF5 file at ``path`` reads other files (external
+    storage, external links, virtual datasets) or, given ``largest`` (the most values a weight
+    of the model holds), declares a dataset larger than that: a 28 KB file can declare a
+    16384x16384 kernel, and reading it would allocate a gibibyte. Nothing is read."""
     import h5py
 
     problems: list[str] = []
+    oversized: list[str] = []
 
     def link(name: str, found) -> None:  # every link, at any depth, without following it
         if isinstance(found, h5py.ExternalLink):
@@ -63,6 +66,8 @@ def check_hdf5(path: str | Path) -> None:
                 problems.append(f"{name}: external storage in {item.external[0][0]!r}")
             if item.is_virtual:
                 problems.append(f"{name}: a virtual dataset")
+            if largest is not None and item.size > largest:
+                oversized.append(f"{name} {item.shape} ({item.size} values)")
 
     try:
         with h5py.File(path, "r") as handle:
@@ -73,6 +78,11 @@ def check_hdf5(path: str | Path) -> None:
     if problems:
         raise WeightsError(
             f"{path} reads other files ({'; '.join(sorted(set(problems)))}): refused"
+        )
+    if oversized:
+        raise WeightsError(
+            f"{path} declares datasets larger than any weight of the model (largest: {largest} "
+            f"values): {'; '.join(oversized[:3])}; refused before reading them"
         )
 
 

@@ -60,4 +60,27 @@ def load(path: str | Path | None = None) -> Mnist:
                 f"{source}: x_{split} must be (N, 28, 28) with N labels, "
                 f"got {x.shape} and {y.shape}"
             )
+        _check_values(source, split, x, y)
     return Mnist(**arrays, path=source)
+
+
+def _check_values(source: Path, split: str, x: np.ndarray, y: np.ndarray) -> None:
+    """Pixels finite numbers in 0..255, labels whole numbers 0..9: anything else would train
+    NaN weights or fail deep inside Keras."""
+    if not np.issubdtype(x.dtype, np.number):
+        raise DataError(f"{source}: x_{split} must hold numbers, it holds {x.dtype}")
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        bad = int(np.size(x) - np.isfinite(x).sum())
+        raise DataError(f"{source}: x_{split} holds {bad} NaN or infinite pixel(s)")
+    if x.size and (x.min() < 0 or x.max() > 255):
+        raise DataError(f"{source}: x_{split} pixels must be in 0..255, found {x.min()}..{x.max()}")
+    if not np.issubdtype(y.dtype, np.integer) and not (
+        np.issubdtype(y.dtype, np.floating) and np.isfinite(y).all() and (y == np.round(y)).all()
+    ):
+        raise DataError(f"{source}: y_{split} must hold whole-number labels 0..9 ({y.dtype})")
+    if y.size and (y.min() < 0 or y.max() > 9):
+        wrong = int(((y < 0) | (y > 9)).sum())
+        raise DataError(
+            f"{source}: y_{split} labels must be 0..9, found {y.min()}..{y.max()} "
+            f"({wrong} label(s) out of range)"
+        )
