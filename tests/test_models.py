@@ -6,8 +6,8 @@ its head swaps (``num_classes=3``) and one gradient step reaches every trainable
 The population is ``zoo.list_models()``: a new kind of model gets these tests by being
 registered. ImageNet models run at the smallest input their downsampling allows (32 px; Keras'
 minimum for Inception and Xception), except the shape check, which is symbolic at the spec's
-size. Every model runs in CI; the slowest (ConvNeXt-XLarge, EfficientNetV2-L, NASNet-Large) take
-10-25 s each on 2 cores.
+size. Every model runs in `make test-all`; CI (`make test`) leaves out the largest variants of
+the families (``HEAVY``: 9-38 s each on 2 cores) and keeps at least the smallest of each family.
 """
 
 from __future__ import annotations
@@ -21,6 +21,27 @@ import zoo
 from zoo.models import build, feature_model, stage_names, swappable_head
 
 ALL = zoo.list_models()
+#: The largest variants of families whose smaller ones run in CI; `make test-all` runs these.
+HEAVY = {
+    "convnext_small",
+    "convnext_base",
+    "convnext_large",
+    "convnext_xlarge",
+    "densenet169",
+    "densenet201",
+    "efficientnet_b5",
+    "efficientnet_b6",
+    "efficientnet_b7",
+    "efficientnet_v2_m",
+    "efficientnet_v2_l",
+    "inception_resnet_v2",
+    "nasnet_large",
+    "resnet152",
+    "resnet152_v2",
+}
+EVERY_MODEL = [
+    pytest.param(name, marks=pytest.mark.slow) if name in HEAVY else name for name in ALL
+]
 #: The smallest input each family's downsampling allows (Keras' own minimums), else 32 px.
 SMALL_INPUT = {"InceptionV3": 75, "InceptionResNetV2": 75, "Xception": 71}
 #: Stage channels at strides 2, 4, 8, 16, 32 (4..32 for ConvNeXt) as the papers give them: an
@@ -79,7 +100,7 @@ def spatial_fits(size: int, extent: int, stride: int) -> bool:
     return size / stride - 4 <= extent <= -(-size // stride)
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", EVERY_MODEL)
 def test_builds_with_its_documented_parameters_and_stage_shapes(name):
     import keras
 
@@ -126,7 +147,7 @@ def test_every_image_model_documents_its_stages():
             assert swappable_head(spec), name
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", EVERY_MODEL)
 def test_runs_a_batch_of_two_swaps_its_head_and_trains(name):
     import keras
     import tensorflow as tf

@@ -105,7 +105,7 @@ def test_a_features_file_never_mixes_precisions(keras_home, tmp_path, monkeypatc
         raise AssertionError("a model was built before the file was checked")
 
     monkeypatch.setattr(zoo.features, "_runner", no_model)
-    with pytest.raises(InputError, match="holds int8 features; this run computes float32"):
+    with pytest.raises(InputError, match="precision: the file has 'int8', this run 'float32'"):
         zoo.extract_features("mnist_convnet", SAMPLES, out=out)
 
 
