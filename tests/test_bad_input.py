@@ -204,7 +204,7 @@ def test_a_backbone_built_at_another_size_predicts_at_that_size():
 )
 def test_classics_train_refuses_counts_that_are_not_positive(tmp_path, option, value):
     result = run_zoo("classics", "train", "softmax_regression", "--out", tmp_path, option, value)
-    assert_clean_error(result, f"{option} must be a positive whole number", repr(int(value)))
+    assert_clean_error(result, f"{option} must be a positive integer", repr(int(value)))
     assert not list(tmp_path.iterdir())
 
 

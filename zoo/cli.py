@@ -366,6 +366,30 @@ def cmd_classics_train(args) -> int:
     return 0
 
 
+def cmd_classics_optimizers(args) -> int:
+    from zoo.classics import mnist_data
+    from zoo.classics.optimizers import check_arguments, compare, format_markdown
+
+    names = [name.strip() for name in args.optimizers.split(",")] if args.optimizers else None
+    check_arguments(args.model, args.epochs, args.limit, names)  # before reading MNIST
+    rows = compare(
+        args.model,
+        mnist_data.load(args.data),
+        args.out,
+        epochs=args.epochs,
+        limit=args.limit,
+        names=names,
+        seed=args.seed,
+        log=(lambda line: None) if args.json else print,
+    )
+    if args.json:
+        _print_json(rows)
+    else:
+        print(format_markdown(rows))
+        print(f"curves: {Path(args.out) / 'optimizers.png'}, table: optimizers.csv")
+    return 0
+
+
 def cmd_classics_backprop(args) -> int:
     from zoo.classics.backprop import format_report, run
 
@@ -663,6 +687,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--limit", type=int, help="train on the first N training images only")
     sub.add_argument("--verbose", action="store_true", help="one line per epoch")
     sub.set_defaults(handler=cmd_classics_train)
+
+    sub = classic_commands.add_parser(
+        "optimizers", help="the deck's optimization methods on one classic model, compared"
+    )
+    sub.add_argument("--model", default="modern_mlp", help="default modern_mlp")
+    sub.add_argument("--epochs", type=int, default=10, help="epochs per optimizer (default 10)")
+    sub.add_argument("--limit", type=int, help="train on the first N training images only")
+    sub.add_argument(
+        "--optimizers",
+        help="comma-separated subset of sgd,momentum,nesterov,adagrad,adadelta,rmsprop,adam,"
+        "adamw,lion (default: all)",
+    )
+    sub.add_argument("--data", help="mnist.npz (default: Keras' cache)")
+    sub.add_argument("--out", default="runs/optimizers", help="output folder")
+    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=cmd_classics_optimizers)
 
     sub = classic_commands.add_parser("backprop", help="the step-by-step backpropagation example")
     sub.add_argument("--steps", type=int, default=1, help="SGD updates to run (default 1)")

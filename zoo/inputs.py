@@ -180,9 +180,15 @@ def checked_batch_size(batch_size: int | None) -> int:
     """``batch_size``, or ``DEFAULT_BATCH_SIZE`` for None; an ``InputError`` unless positive."""
     if batch_size is None:
         return DEFAULT_BATCH_SIZE
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InputError(f"batch size must be a positive integer, received {batch_size!r}")
-    return batch_size
+    return checked_count(batch_size, "batch size")
+
+
+def checked_count(value: int | None, what: str) -> int | None:
+    """``value`` when it is a positive whole number (or None: "not given"); else an
+    ``InputError`` naming ``what`` (e.g. ``--epochs``) and the value received."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise InputError(f"{what} must be a positive integer, received {value!r}")
+    return value
 
 
 def prepare_file(

@@ -17,9 +17,10 @@ from zoo import registry
 from zoo.classics import mnist_data
 from zoo.classics.augment import random_shift
 from zoo.classics.recipes import AUTOENCODER_PROBE, PERCEPTRON_MAX_EPOCHS, RECIPES, Recipe
-from zoo.errors import InputError, ZooError
+from zoo.errors import ZooError
 from zoo.files import atomic_write
 from zoo.hashing import sha256_file
+from zoo.inputs import checked_count
 from zoo.metrics import accuracy
 from zoo.shipped import RESULTS_FILE
 
@@ -176,14 +177,8 @@ def train(
     ``results.json`` (accuracy, sha256, training time, recipe) into ``out_dir``.
     """
     names = list(names or TRAINABLE)
-    for option, value in (("epochs", epochs), ("limit", limit)):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 1
-        ):
-            raise InputError(
-                f"--{option} must be a positive whole number (or left out for the recipe's), "
-                f"received {value!r}"
-            )
+    checked_count(epochs, "--epochs")
+    checked_count(limit, "--limit")
     for name in names:
         registry.get_spec(name)  # did-you-mean for typos
         if name not in TRAINABLE:
