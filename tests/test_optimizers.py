@@ -55,18 +55,22 @@ def test_the_same_start_gives_the_same_curve(tmp_path, small_mnist):
     assert first == again
 
 
-def test_a_rerun_keeps_the_optimizers_done_and_other_settings_start_again(tmp_path, small_mnist):
+def test_a_rerun_keeps_what_is_done_and_refuses_other_settings(tmp_path, small_mnist):
     logged = []
     options = dict(epochs=1, limit=500, log=logged.append)
     compare("softmax_regression", small_mnist, tmp_path, names=["sgd", "adam"], **options)
     logged.clear()
-    compare("softmax_regression", small_mnist, tmp_path, names=["sgd", "adam", "lion"], **options)
-    assert logged[:2] == ["== sgd: done before, kept", "== adam: done before, kept"]
-    assert logged[2].startswith("== lion")
+    rows = compare("softmax_regression", small_mnist, tmp_path, names=["adam", "lion"], **options)
+    assert logged[0] == "== adam: done before, kept" and logged[1].startswith("== lion")
+    assert [row["optimizer"] for row in rows] == ["sgd", "adam", "lion"]  # the table keeps sgd
+    kept = (tmp_path / "optimizers.json").read_text()
+    with pytest.raises(zoo.InputError, match=r"other settings: epochs 1 \(now 2\).*--overwrite"):
+        compare("softmax_regression", small_mnist, tmp_path, names=["sgd"], epochs=2, limit=500)
+    assert (tmp_path / "optimizers.json").read_text() == kept  # nothing lost
     logged.clear()
     compare("softmax_regression", small_mnist, tmp_path, names=["sgd"], epochs=2, limit=500,
-            log=logged.append)  # fmt: skip
-    assert logged[0].startswith("== sgd (")  # other epochs: trained again
+            overwrite=True, log=logged.append)  # fmt: skip
+    assert logged[0].startswith("== sgd (")  # trained again, with the new settings
 
 
 def test_cli_and_its_errors(tmp_path):

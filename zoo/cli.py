@@ -380,6 +380,7 @@ def cmd_classics_optimizers(args) -> int:
         limit=args.limit,
         names=names,
         seed=args.seed,
+        overwrite=args.overwrite,
         log=(lambda line: None) if args.json else print,
     )
     if args.json:
@@ -702,6 +703,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--data", help="mnist.npz (default: Keras' cache)")
     sub.add_argument("--out", default="runs/optimizers", help="output folder")
     sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument(
+        "--overwrite", action="store_true", help="replace a comparison with other settings in --out"
+    )
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_classics_optimizers)
 

@@ -118,16 +118,20 @@ def compare(
     limit: int | None = None,
     names: Sequence[str] | None = None,
     seed: int = 0,
+    overwrite: bool = False,
     log: Callable[[str], None] = print,
 ) -> list[dict[str, Any]]:
     """Train ``model`` once per optimizer (``names``, default all) and write the comparison to
-    ``out``; return one row per optimizer. ``data`` is ``zoo.classics.mnist_data.load()``'s."""
+    ``out``; return one row per optimizer in ``out`` (those of earlier runs with the same
+    settings included). ``data`` is ``zoo.classics.mnist_data.load()``'s.
+    A rerun on the same ``out`` with the same settings skips the optimizers done; other
+    settings are refused unless ``overwrite``."""
     chosen = check_arguments(model, epochs, limit, names)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     settings = {"model": model, "epochs": epochs, "limit": limit, "seed": seed,
                 "batch_size": BATCH_SIZE}  # fmt: skip
-    done = _earlier_results(out / RESULTS, settings)
+    done = _earlier_results(out / RESULTS, settings, overwrite)
     for method in chosen:
         if method.name in done:
             log(f"== {method.name}: done before, kept")
@@ -137,19 +141,39 @@ def compare(
         atomic_write(
             out / RESULTS, json.dumps({"settings": settings, "results": done}, indent=1) + "\n"
         )
-    rows = [_row(method, done[method.name]) for method in chosen]
+    finished = [method for method in METHODS if method.name in done]  # earlier ones too
+    rows = [_row(method, done[method.name]) for method in finished]
     _write_csv(out / "optimizers.csv", rows)
-    plot(out / "optimizers.png", [(m.name, done[m.name]) for m in chosen], model, epochs)
+    plot(out / "optimizers.png", [(m.name, done[m.name]) for m in finished], model, epochs)
     return rows
 
 
-def _earlier_results(path: Path, settings: dict) -> dict[str, dict]:
-    """Results of an earlier run with the same settings (others are started again)."""
+def _earlier_results(path: Path, settings: dict, overwrite: bool) -> dict[str, dict]:
+    """Results of an earlier run with the same settings; an ``InputError`` for one with other
+    settings (its curves are not thrown away unless ``overwrite``)."""
     try:
         earlier = json.loads(path.read_text())
-    except (OSError, ValueError):
+    except FileNotFoundError:
         return {}
-    return dict(earlier.get("results", {})) if earlier.get("settings") == settings else {}
+    except (OSError, ValueError) as error:
+        if overwrite:
+            return {}
+        raise InputError(
+            f"{path} is unreadable ({error}); pass --overwrite to start again"
+        ) from None
+    if earlier.get("settings") == settings:
+        return dict(earlier.get("results", {}))
+    if overwrite:
+        return {}
+    differences = ", ".join(
+        f"{key} {earlier.get('settings', {}).get(key)!r} (now {value!r})"
+        for key, value in settings.items()
+        if earlier.get("settings", {}).get(key) != value
+    )
+    raise InputError(
+        f"{path.parent} holds a comparison with other settings: {differences}. Choose another "
+        "--out, or pass --overwrite to replace it"
+    )
 
 
 def train_with(model: str, method: Method, data, epochs: int, limit: int | None, seed: int):
