@@ -215,6 +215,8 @@ def test_a_loose_image_beside_class_folders_is_an_error(digits):
     shutil.copy(SAMPLES / "digit_3.png", digits / "stray.png")
     with pytest.raises(zoo.InputError, match=r"1 loose image\(s\) beside them \(stray.png\)"):
         zoo.extract_features("mnist_convnet", digits)
+    cli = run_zoo("features", digits, "--model", "mnist_convnet", "--quiet")
+    assert_clean_error(cli, f"{digits} has class folders", f"'{digits / '**' / '*'}'")
     everything = zoo.extract_features("mnist_convnet", str(digits / "**" / "*"))
     assert len(everything.paths) == 5 and everything.labels is None
 

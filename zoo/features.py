@@ -90,12 +90,13 @@ def extract_features(
     source = find_sources(src)
     report_skipped(source)
     if source.loose:
+        folder = src[0] if isinstance(src, (list, tuple)) else src  # one folder: from the CLI
         raise InputError(
-            f"{src} has class folders and {len(source.loose)} loose image(s) beside them "
+            f"{folder} has class folders and {len(source.loose)} loose image(s) beside them "
             f"({', '.join(Path(p).name for p in source.loose[:3])}"
             f"{', ...' if len(source.loose) > 3 else ''}): the folders would give labels the "
             "loose images do not have. Move them into a class folder, or name a glob "
-            f"('{Path(str(src)) / '**' / '*'}') to read every image without labels"
+            f"('{Path(str(folder)) / '**' / '*'}') to read every image without labels"
         )
     precision = check_precision(precision)
     done = 0
