@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +28,7 @@ import numpy as np
 
 from zoo.engines import SUFFIX, open_engine, tf_engine
 from zoo.errors import ZooError, ZooWarning
-from zoo.files import atomic_write, file_lock
+from zoo.files import atomic_path, atomic_write, file_lock
 from zoo.hashing import sha256_file
 from zoo.spec import ModelSpec
 
@@ -100,17 +98,10 @@ def publish_checked(path: Path, make: Callable[[Path], dict[str, Any]]) -> dict[
     """``make(temp)`` writes an artefact to a temporary file beside ``path``, checks it and
     returns its report (or raises ``ConversionError``); only then is it moved to ``path``, with
     the report as ``PATH.json``. A refused or interrupted artefact leaves nothing behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=path.suffix)
-    os.close(handle)
-    try:
-        report = {**make(Path(temp)), "sha256": sha256_file(temp)}
-        os.replace(temp, path)
-        atomic_write(report_path(path), json.dumps(report, indent=1))
-        return report
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    with atomic_path(path) as temp:
+        report = {**make(temp), "sha256": sha256_file(temp)}
+    atomic_write(report_path(path), json.dumps(report, indent=1))
+    return report
 
 
 def report_path(path: Path) -> Path:

@@ -13,13 +13,12 @@ in ``committed``: a kill at any point leaves whole batches, and the rows past ``
 are dropped when the file is next opened (a reader of a file still being written reads
 ``committed`` first). The file is written in HDF5's single-writer/multiple-reader (SWMR) mode;
 after a kill it opens with ``h5py.File(path, "r", swmr=True)`` (HDF5 leaves its "open for
-writing" flag set); the next run, or ``recover(path)``, rewrites it as a plain file.
+writing" flag set); the next run rewrites it as a plain file.
 """
 
 from __future__ import annotations
 
 import datetime
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import InputError
+from zoo.files import atomic_path
 from zoo.spec import ModelSpec
 from zoo.version import __version__
 
@@ -66,46 +66,37 @@ def open_for_reading(path: Path):
     return h5py.File(path, "r")
 
 
-def recover(path: Path) -> None:
-    """Rewrite an HDF5 file left "open for writing" by a killed run as a plain, closed file
-    holding its whole rows only (``committed``)."""
-    with open_for_reading(path) as source:
-        rows, errors = _committed(source)
-    _rewrite(path, rows, errors)
-
-
 def _rewrite(path: Path, rows: int, errors: int, feature_shape=None, dtype: str = "") -> None:
     """Replace ``path`` atomically by a closed copy of it holding ``rows`` whole rows and
     ``errors`` error rows; with ``feature_shape``, an empty ``features`` dataset is added where
     there is none. A kill at any moment leaves the old file or the new one."""
     import h5py
 
-    temp = path.with_name(f".{path.name}.{os.getpid()}.rewrite")
-    try:
-        with open_for_reading(path) as source, h5py.File(temp, "w", libver="latest") as target:
-            target.attrs.update(dict(source.attrs))
-            for name, dataset in source.items():
-                if name == "committed":
-                    continue
-                keep = rows if name in ROW_DATASETS else errors if name in ERROR_DATASETS else None
-                if keep is None:
-                    target.create_dataset(name, data=dataset[:])
-                    continue
-                copy = target.create_dataset(
-                    name,
-                    (keep, *dataset.shape[1:]),
-                    dtype=dataset.dtype,
-                    maxshape=(None, *dataset.shape[1:]),
-                    chunks=dataset.chunks or True,
-                )
-                for start in range(0, keep, COPY_ROWS):  # in blocks: files can be large
-                    copy[start : start + COPY_ROWS] = dataset[start : min(keep, start + COPY_ROWS)]
-            target.create_dataset("committed", data=np.array([rows, errors], dtype="int64"))
-            if feature_shape is not None and "features" not in target:
-                _create_features(target, feature_shape, dtype)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+    with (
+        atomic_path(path) as temp,  # replaces path once both files below are closed
+        open_for_reading(path) as source,
+        h5py.File(temp, "w", libver="latest") as target,
+    ):
+        target.attrs.update(dict(source.attrs))
+        for name, dataset in source.items():
+            if name == "committed":
+                continue
+            keep = rows if name in ROW_DATASETS else errors if name in ERROR_DATASETS else None
+            if keep is None:
+                target.create_dataset(name, data=dataset[:])
+                continue
+            copy = target.create_dataset(
+                name,
+                (keep, *dataset.shape[1:]),
+                dtype=dataset.dtype,
+                maxshape=(None, *dataset.shape[1:]),
+                chunks=dataset.chunks or True,
+            )
+            for start in range(0, keep, COPY_ROWS):  # in blocks: files can be large
+                copy[start : start + COPY_ROWS] = dataset[start : min(keep, start + COPY_ROWS)]
+        target.create_dataset("committed", data=np.array([rows, errors], dtype="int64"))
+        if feature_shape is not None and "features" not in target:
+            _create_features(target, feature_shape, dtype)
 
 
 #: Rows copied at a time when a file is rewritten.
@@ -313,14 +304,8 @@ class H5Store:
         if self.path.exists():  # a resumed file that held only errors so far
             _rewrite(self.path, self.rows, self.errors, feature_shape, self.dtype)
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
-            try:
-                with h5py.File(temp, "w", libver="latest") as handle:
-                    self._create_datasets(handle, feature_shape)
-                os.replace(temp, self.path)
-            finally:
-                temp.unlink(missing_ok=True)
+            with atomic_path(self.path) as temp, h5py.File(temp, "w", libver="latest") as handle:
+                self._create_datasets(handle, feature_shape)
         self._open_swmr()
 
     def _create_datasets(self, handle, feature_shape) -> None:
@@ -384,11 +369,9 @@ class H5Store:
     def _write_pending_errors(self) -> None:
         if not self.pending_errors:
             return
-        paths = [p.encode() for p, _ in self.pending_errors]
-        reasons = [r.encode()[:REASON_BYTES] for _, r in self.pending_errors]
-        self._append("error_paths", np.array(paths, dtype=self.file["error_paths"].dtype))
-        self._append("error_reasons", np.array(reasons, dtype=f"S{REASON_BYTES}"))
-        self.errors += len(paths)
+        for name, values in _error_columns(self.file, self.pending_errors):
+            self._append(name, values)
+        self.errors += len(self.pending_errors)
         self.pending_errors = []
         self._commit()
 
@@ -439,22 +422,24 @@ class H5Store:
                     strict=True,
                 )
                 errors = [(p.decode(), r.decode()) for p, r in earlier] + errors
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
-        try:
-            with h5py.File(temp, "w", libver="latest") as handle:
-                self._create_datasets(handle, None)
-                for name, values in (
-                    ("error_paths", [p.encode() for p, _ in errors]),
-                    ("error_reasons", [r.encode()[:REASON_BYTES] for _, r in errors]),
-                ):
-                    handle[name].resize(len(errors), axis=0)
-                    handle[name][:] = np.array(values, dtype=handle[name].dtype)
-                handle["committed"][:] = [0, len(errors)]
-            os.replace(temp, self.path)
-        finally:
-            temp.unlink(missing_ok=True)
+        with atomic_path(self.path) as temp, h5py.File(temp, "w", libver="latest") as handle:
+            self._create_datasets(handle, None)
+            for name, values in _error_columns(handle, errors):
+                handle[name].resize(len(errors), axis=0)
+                handle[name][:] = values
+            handle["committed"][:] = [0, len(errors)]
         self.errors, self.pending_errors = len(errors), []
+
+
+def _error_columns(handle, errors: list[tuple[str, str]]) -> list[tuple[str, np.ndarray]]:
+    """(dataset, values) of ``errors`` (path, reason) as the file's error datasets store them."""
+    return [
+        ("error_paths", np.array([p.encode() for p, _ in errors], handle["error_paths"].dtype)),
+        (
+            "error_reasons",
+            np.array([r.encode()[:REASON_BYTES] for _, r in errors], handle["error_reasons"].dtype),
+        ),
+    ]
 
 
 def _closed(path: Path) -> bool:
