@@ -183,7 +183,10 @@ def test_a_resume_with_other_settings_is_refused_naming_the_difference(digits, t
         zoo.extract_features("mnist_convnet", digits, out=out)
     with h5py.File(out, "r") as handle:  # nothing was added by the refused runs
         assert handle["features"].shape[0] == len(first.paths) == 4
-    again = zoo.extract_features("mnist_convnet", digits, out=out, overwrite=True)
+    overwritten = run_zoo("features", digits, "--model", "mnist_convnet", "--out", out,
+                          "--overwrite", "--quiet", check=True)  # fmt: skip
+    assert "5 images" in overwritten.stdout
+    again = zoo.extract_features("mnist_convnet", digits, out=out)  # resumes the new file
     assert again.label_names == ["class_1", "class_7", "class_9"] and len(again.paths) == 5
     result = run_zoo("features", digits, "--model", "mnist_convnet", "--out", out, "--dtype",
                      "float16", "--quiet")  # fmt: skip
@@ -206,6 +209,9 @@ def test_files_that_failed_are_retried_on_resume(digits, tmp_path):
     shutil.copy(SAMPLES / "digit_7.png", broken)
     kept = zoo.extract_features("mnist_convnet", digits, out=out, retry=False)
     assert [p for p, _ in kept.errors] == [str(broken)] and str(broken) not in kept.paths
+    cli = run_zoo("features", digits, "--model", "mnist_convnet", "--out", out, "--no-retry",
+                  "--quiet", check=True)  # fmt: skip
+    assert "4 images" in cli.stdout and "1 unreadable files" in cli.stdout
     retried = zoo.extract_features("mnist_convnet", digits, out=out)
     assert retried.errors == [] and str(broken) in retried.paths and len(retried.paths) == 5
     assert retried.labels[retried.paths.index(str(broken))] == 1

@@ -78,6 +78,25 @@ def test_cli_and_its_errors(tmp_path):
                      "--limit", "300", "--optimizers", "sgd,adam", "--data", MNIST_PATH,
                      "--out", tmp_path, check=True)  # fmt: skip
     assert "| sgd | SGD lr 0.01 |" in result.stdout and (tmp_path / "optimizers.png").is_file()
+    other = [
+        "classics",
+        "optimizers",
+        "--model",
+        "softmax_regression",
+        "--epochs",
+        "2",
+        "--limit",
+        "300",
+        "--optimizers",
+        "sgd",
+        "--data",
+        MNIST_PATH,
+        "--out",
+        tmp_path,
+    ]
+    assert_clean_error(run_zoo(*other), "other settings: epochs 1 (now 2)", "--overwrite")
+    replaced = run_zoo(*other, "--overwrite", "--json", check=True)  # fmt: skip
+    assert [row["optimizer"] for row in json.loads(replaced.stdout)] == ["sgd"]
     assert_clean_error(
         run_zoo(
             "classics",
