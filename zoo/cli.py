@@ -20,9 +20,13 @@ from pathlib import Path
 from zoo import registry, run_dir
 from zoo.cli_export import add_export_parser
 from zoo.cli_training import add_finetune_parser, add_probe_parser, list_runs
-from zoo.errors import InputError, ZooError, ZooWarning
+from zoo.errors import InputError, Preempted, ZooError, ZooWarning
 from zoo.text import format_params, format_table
 from zoo.version import __version__
+
+#: Exit status after a preemption signal stopped training with its checkpoint saved: 128 +
+#: SIGTERM, as a shell reports a process SIGTERM ended (a cluster manager restarts it).
+PREEMPTED_EXIT = 143
 
 
 def _print_json(data) -> None:
@@ -749,6 +753,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = args.handler(args)
         sys.stdout.flush()  # inside the try: a closed pipe is reported here, not at exit
         return code
+    except Preempted as error:
+        print(f"zoo: {error}", file=sys.stderr)
+        return PREEMPTED_EXIT
     except ZooError as error:
         print(f"zoo: error: {error}", file=sys.stderr)
         return 2

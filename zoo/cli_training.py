@@ -75,6 +75,14 @@ def add_finetune_parser(commands, parents: list[argparse.ArgumentParser]) -> Non
     sub.add_argument("--class-weight", choices=("balanced",), default=None)
     sub.add_argument("--weights", default="default", help="the base model's weights file")
     sub.add_argument(
+        "--strategy",
+        choices=("auto", "one", "mirrored", "multiworker"),
+        default="auto",
+        help="one device; mirrored: every GPU here; multiworker: the TF_CONFIG cluster (the "
+        "chief writes --out); auto (default): mirrored with 2+ GPUs. Learning rates are "
+        "multiplied by the replicas; --batch-size is global (default 32 per replica)",
+    )
+    sub.add_argument(
         "--overwrite", action="store_true", help="start again in a run directory that has a run"
     )
     sub.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -159,9 +167,13 @@ def cmd_finetune(args) -> int:
         seed=args.seed,
         class_weight=args.class_weight,
         weights=args.weights,
+        strategy=args.strategy,
         overwrite=args.overwrite,
         progress=not args.quiet,
     )
+    if run.role != "chief":
+        print(f"{run.role}: done (the chief wrote the run directory)")
+        return 0
     print(summary(run))
     return 0
 

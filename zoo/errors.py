@@ -39,3 +39,8 @@ class TrainingError(ZooError):
 class ZooWarning(UserWarning):
     """Something a user should know that does not stop the work (e.g. an unchecked int8
     model); the CLI prints it as one ``zoo: warning:`` line."""
+
+
+class Preempted(ZooError):
+    """Training stopped on a preemption signal (SIGTERM) after saving an aligned checkpoint;
+    the same command run again resumes from it."""

@@ -35,18 +35,21 @@ from typing import Any
 
 import numpy as np
 
-from zoo import registry, run_dir
+from zoo import distribution, registry, run_dir
 from zoo.augmentation import augmenter, check_level
 from zoo.backend import dtype_policy, gpu_available, quiet_tensorflow, tf_dtype_policy
-from zoo.errors import InputError
+from zoo.errors import InputError, Preempted, ZooError
 from zoo.files import LockedError, atomic_path, atomic_write, file_lock
 from zoo.fit_loop import (
     epoch_order,
     evaluate,
+    generator_variables,
+    random_state,
     read_checkpoint,
     reseed,
     restore_checkpoint,
     save_checkpoint,
+    set_random_state,
     train_epoch,
 )
 from zoo.hashing import sha256_file
@@ -105,6 +108,8 @@ class FineTuneRun:
             validation): ``accuracy``, ``per_class`` precision/recall, ``confusion``.
         bad_files: (path, reason) of each file that was skipped.
         class_counts: training images per class.
+        role: ``chief`` (the process that wrote ``directory``), or ``worker N`` of a
+            multi-worker run, whose ``directory`` was a temporary folder, removed.
     """
 
     directory: Path
@@ -114,6 +119,7 @@ class FineTuneRun:
     metrics: dict[str, Any]
     bad_files: list[tuple[str, str]] = field(default_factory=list)
     class_counts: dict[str, int] = field(default_factory=dict)
+    role: str = "chief"
 
     def __repr__(self) -> str:
         accuracy = self.metrics.get("accuracy")
@@ -219,12 +225,19 @@ def _check_arguments(spec: ModelSpec, arguments: dict[str, Any]) -> None:
         )
     if isinstance(arguments["seed"], bool) or not isinstance(arguments["seed"], int):
         raise InputError(f"seed must be an integer, received {arguments['seed']!r}")
+    distribution.check_strategy(arguments["strategy"])
 
 
 # -- the run directory ------------------------------------------------------------------------
 
 
+#: Arguments added since run directories were first written, and the value a run recorded
+#: before them had.
+ADDED_ARGUMENTS = {"strategy": "auto"}
+
+
 def _differences(recorded: dict[str, Any], arguments: dict[str, Any]) -> list[str]:
+    recorded = {**ADDED_ARGUMENTS, **recorded}
     return [
         f"{key} {recorded.get(key)!r} there, {value!r} here"
         for key, value in arguments.items()
@@ -419,15 +432,16 @@ def _predict(model, x: np.ndarray, batch_size: int) -> np.ndarray:
 class _Trainer:
     """One run: data, model, the two phases, checkpoints and the final report."""
 
-    def __init__(self, spec, out, arguments, train, validation, weights, progress, record):
+    def __init__(self, spec, out, arguments, data, weights, progress, record, placement):
         import keras
 
         self.spec, self.out, self.arguments = spec, out, arguments
-        self.train, self.validation = train, validation
-        self.progress, self.record = progress, record
-        self.batch_size = arguments["batch_size"]
+        self.train, self.validation = data
+        self.progress, self.record = progress and placement.is_chief, record
+        self.placement, self.stop_requested = placement, lambda: False
+        self.batch_size = record["distribution"]["global_batch"]
         self.seed = arguments["seed"]
-        self.head_rate, self.body_rate = _learning_rates(arguments["learning_rate"])
+        self.head_rate, self.body_rate = record["distribution"]["learning_rates"]
         self.checkpoints = out / run_dir.CHECKPOINTS
         self.name = run_dir.model_name(out)
         input_shape = _input_shape(spec, arguments["image_size"])
@@ -437,19 +451,19 @@ class _Trainer:
 
         options = {"input_shape": input_shape} if spec.dataset == "imagenet" else {}
         policy = tf_dtype_policy(spec.mixed_precision, gpu_available())
-        with dtype_policy(policy):
+        classes = len(self.train.class_names)
+        with dtype_policy(policy), placement.strategy.scope():
             try:
-                self.model = load(
-                    spec, weights=weights, num_classes=len(train.class_names), **options
-                )
+                self.model = load(spec, weights=weights, num_classes=classes, **options)
             except ValueError as error:
                 raise InputError(f"Cannot build {spec.name} at {input_shape}: {error}") from None
-        self.extractor, self.head_model = _head_models(self.model)
+            self.extractor, self.head_model = _head_models(self.model)
         self.sample_weight = None
         if arguments["class_weight"] == "balanced":
-            counts = np.bincount(train.y, minlength=len(train.class_names))
-            per_class = len(train.y) / (len(counts) * np.maximum(counts, 1))
-            self.sample_weight = per_class[train.y].astype("float32")
+            y = self.train.y
+            counts = np.bincount(y, minlength=classes)
+            per_class = len(y) / (len(counts) * np.maximum(counts, 1))
+            self.sample_weight = per_class[y].astype("float32")
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, Any] | None = None
 
@@ -471,21 +485,51 @@ class _Trainer:
             return not augment_in_phase1
         return bool(arguments["cached_head"])
 
-    def run(self) -> None:
-        """Both phases, from the last checkpoint when there is one."""
-        state = read_checkpoint(self.checkpoints)
+    def run(self, stop_requested=None) -> None:
+        """Both phases, from the last checkpoint when there is one (the chief's, on every
+        worker). ``stop_requested`` is checked after each step (a preemption signal)."""
+        self.stop_requested = stop_requested or self.stop_requested
+        state = self.agreed_state(read_checkpoint(self.checkpoints))
         if state is not None:
             self.history, self.best = state["history"], state["best"]
         head_epochs, epochs = self.arguments["head_epochs"], self.arguments["epochs"]
-        if state is None or (state["phase"] == 1 and state["epoch"] < head_epochs):
+        phase1_done = state is not None and state["phase"] == 1 and state["epoch"] >= head_epochs
+        if state is None or (state["phase"] == 1 and not phase1_done):
             if head_epochs:
                 self.phase1(state)
             state = None
         elif state["phase"] == 1:  # phase 1 complete: phase 2 starts from its weights
-            self.model.load_weights(self.checkpoints / state["weights"])
+            if self.placement.is_chief:  # the workers take them from the chief
+                self.model.load_weights(self.checkpoints / state["weights"])
             state = None
         if epochs:
             self.phase2(state)
+
+    def agreed_state(self, state: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The chief's checkpoint position on every worker (the workers have none of their
+        own): phase, epoch and how far into it."""
+        if self.placement.worker is None:
+            return state
+        partial = (state or {}).get("partial") or {}
+        fields = ("batches", "seen", "loss_sum", "correct_sum", "seconds")
+        if state is not None:
+            mine = [1, state["phase"], state["epoch"], *(partial.get(f, 0) for f in fields)]
+        else:
+            mine = [0, 0, 0, *([0] * len(fields))]
+        (agreed,) = distribution.from_chief(self.placement, [np.array(mine, np.float64)])
+        if self.placement.is_chief or not agreed[0]:
+            return state
+        phase, epoch = int(agreed[1]), int(agreed[2])
+        values = dict(zip(fields, agreed[3:].tolist(), strict=True))
+        values["batches"] = int(values["batches"])
+        values["seen"] = int(values["seen"])
+        return {
+            "phase": phase,
+            "epoch": epoch,
+            "partial": values if values["batches"] else None,
+            "history": [],
+            "best": None,
+        }
 
     def phase1(self, state) -> None:
         _set_trainable(self.model, [])
@@ -530,6 +574,10 @@ class _Trainer:
         """A function of a batch giving pooled features. The registry's pooled stage is the
         head's input except for ConvNeXt (whose classifier normalises after pooling), and a
         runtime artefact is keyed by the weights file, so random weights run in Keras."""
+        if self.placement.replicated:  # Keras' predict would shard batches across workers
+            from zoo.train_steps import inference
+
+            return inference(self.extractor)
         if self.spec.family == "convnext" or self.weights in (None, "none"):
             return lambda batch: keras_features(self.extractor, batch, len(batch))
         from zoo.models import feature_model
@@ -547,18 +595,31 @@ class _Trainer:
     def epochs(self, phase, trained_model, x, val_x, rate, augment, state) -> None:
         from tqdm import tqdm
 
-        optimizer = _compile(trained_model, rate)
-        first = 0
+        with self.placement.strategy.scope():
+            optimizer = _compile(trained_model, rate)
+            # built here on every worker: creating a variable is a collective operation
+            optimizer.build(trained_model.trainable_variables)
+        first, resume, random = 0, None, None
         if state is not None and state["phase"] == phase:
-            restore_checkpoint(
-                self.checkpoints, state, self.model, optimizer, trained_model.trainable_variables
-            )
-            first = state["epoch"]
+            if self.placement.is_chief:  # outside the scope: nothing it creates is collective
+                trained = trained_model.trainable_variables
+                random = restore_checkpoint(self.checkpoints, state, self.model, optimizer, trained)
+            first, resume = state["epoch"], state.get("partial")
+        step = self.step(trained_model)
+        predict = self.predictor(trained_model)
+        generators = [trained_model, getattr(augment, "model", None)]
         total = self.arguments["head_epochs" if phase == 1 else "epochs"]
         label = "head" if phase == 1 else "fine-tune"
         for epoch in range(first, total):
             order = epoch_order(len(x), self.seed, phase, epoch)
-            reseed([trained_model, getattr(augment, "model", None)], self.seed, phase, epoch)
+            reseed(generators, self.seed, phase, epoch)
+            if epoch == first:
+                if random:  # a checkpoint inside this epoch: its random draws go on from there
+                    set_random_state(generators, random)
+                distribution.sync_from_chief(
+                    self.placement,
+                    [*self.model.variables, *optimizer.variables, *generator_variables(generators)],
+                )
             with tqdm(
                 total=len(x),
                 desc=f"{label} {epoch + 1}/{total}",
@@ -567,7 +628,7 @@ class _Trainer:
                 leave=True,
             ) as bar:
                 logs = train_epoch(
-                    trained_model,
+                    step,
                     x,
                     self.train.y,
                     order,
@@ -576,12 +637,14 @@ class _Trainer:
                     augment=augment,
                     progress=bar,
                     where=f"phase {phase} epoch {epoch + 1}",
+                    resume=resume if epoch == first else None,
                 )
+                if "partial" in logs:
+                    self.preempted(phase, epoch, logs["partial"], optimizer, generators)
+                stop = logs.pop("stop")
                 row = {"phase": phase, "epoch": epoch + 1, **logs, "learning_rate": rate}
                 if val_x is not None:
-                    scores = evaluate(
-                        _predict(trained_model, val_x, self.batch_size), self.validation.y
-                    )
+                    scores = evaluate(predict(val_x), self.validation.y)
                     row.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
                     bar.set_postfix(
                         loss=f"{logs['loss']:.4f}",
@@ -590,12 +653,64 @@ class _Trainer:
                     )
             self.history.append(row)
             self.keep_if_best(row)
+            if self.placement.is_chief:
+                save_checkpoint(
+                    self.checkpoints,
+                    {
+                        "phase": phase,
+                        "epoch": epoch + 1,
+                        "history": self.history,
+                        "best": self.best,
+                    },
+                    self.model,
+                    optimizer,
+                )
+            if stop and epoch + 1 < total:
+                self.preempted(phase, epoch + 1, None, optimizer, generators)
+
+    def step(self, trained_model):
+        """The training step: ``train_on_batch`` on one device, a replicated step otherwise."""
+        from zoo.train_steps import KerasStep, ReplicatedStep
+
+        if not self.placement.replicated:
+            return KerasStep(trained_model, self.stop_requested)
+        return ReplicatedStep(self.placement, trained_model, self.batch_size, self.stop_requested)
+
+    def predictor(self, model):
+        """A function of images giving ``model``'s probabilities (float64)."""
+        if not self.placement.replicated:
+            return lambda x: _predict(model, x, self.batch_size)
+        from zoo.train_steps import inference
+
+        run = inference(model, chunk=self.batch_size * 2)
+        return lambda x: np.asarray(run(x), dtype=np.float64)
+
+    def preempted(self, phase, epoch, partial, optimizer, generators) -> None:
+        """Save the checkpoint inside an epoch every worker stopped at (the chief writes it;
+        at an epoch's end it is already saved), then stop."""
+        where = f"phase {phase}, " + (
+            f"after epoch {epoch}"
+            if partial is None
+            else f"epoch {epoch + 1} after batch {partial['batches']}"
+        )
+        if self.placement.is_chief and partial is not None:
             save_checkpoint(
                 self.checkpoints,
-                {"phase": phase, "epoch": epoch + 1, "history": self.history, "best": self.best},
+                {
+                    "phase": phase,
+                    "epoch": epoch,
+                    "partial": partial,
+                    "history": self.history,
+                    "best": self.best,
+                },
                 self.model,
                 optimizer,
+                random=random_state(generators),
             )
+        raise Preempted(
+            f"Stopped on a preemption signal (SIGTERM) at {where}; the checkpoint is saved in "
+            f"{self.checkpoints}. Run the same command again to resume"
+        )
 
     def keep_if_best(self, row: dict[str, Any]) -> None:
         score = row.get("val_accuracy", row["accuracy"])
@@ -686,6 +801,7 @@ def fine_tune(
     class_weight: str | None = None,
     weights: str | Path | None = "default",
     cached_head: bool | None = None,
+    strategy: str = "auto",
     overwrite: bool = False,
     progress: bool = True,
 ) -> FineTuneRun:
@@ -712,12 +828,19 @@ def fine_tune(
         learning_rate: None: Adam at 1e-2 for the head, 1e-4 for phase 2; a number: the
             head's rate (phase 2 a hundredth of it); or a pair (head, phase 2).
         image_size: ImageNet models: the square input side (default: the spec's).
-        batch_size: images per step (default 32).
+        batch_size: images per step over all replicas (default 32 per replica).
         seed: fixes the head's initialisation, the split, the order and every random draw.
         class_weight: ``"balanced"`` weights each class by the inverse of its frequency.
         weights: the base model's weights (see ``zoo.load``).
         cached_head: train the head on the backbone's pooled features computed once (None:
             whenever phase 1 has no augmentation).
+        strategy: where to train (``zoo.distribution``): ``"one"`` device; ``"mirrored"``:
+            every GPU of this machine (every logical CPU device without one);
+            ``"multiworker"``: the machines of the ``TF_CONFIG`` cluster (the chief writes
+            ``out``, the other workers a temporary folder); ``"auto"``: ``mirrored`` with two
+            or more GPUs, else ``one``. With several replicas the learning rates are
+            multiplied by their number. SIGTERM saves a checkpoint at the next step (every
+            worker at the same one) and raises ``Preempted``; run again to resume.
         overwrite: start again in a run directory that holds a run (finished or not).
         progress: show a progress bar per epoch (images/s, ETA, loss, accuracy).
 
@@ -752,52 +875,75 @@ def fine_tune(
         "class_weight": class_weight,
         "weights": weights if weights in (None, "default", "imagenet") else _describe_data(weights),
         "cached_head": cached_head,
+        "strategy": strategy,
     }
     _check_arguments(spec, arguments)
     out = Path(out).expanduser()
     _check_not_inside(out, data, validation)
+    worker = distribution.this_worker(strategy)
+    if worker is not None and not worker.is_chief:  # the chief writes the run directory
+        import tempfile
+
+        out = Path(tempfile.mkdtemp(prefix=f"zoo-{worker.task_type}{worker.index}-"))
     _check_writable(out)
+    options = {"weights": weights, "progress": progress, "batch_size": batch_size}
     try:
         with file_lock(out / LOCK_FILE, wait=False):
-            return _fine_tune(
-                spec, (data, validation), out, arguments, overwrite, weights, progress
-            )
+            return _fine_tune(spec, (data, validation), out, arguments, overwrite, options)
     except LockedError:
         raise InputError(
             f"Another fine-tuning run is writing {out} now; wait for it, or name another folder"
         ) from None
+    finally:
+        if worker is not None and not worker.is_chief:
+            shutil.rmtree(out, ignore_errors=True)
 
 
-def _fine_tune(spec, sources, out, arguments, overwrite, weights, progress) -> FineTuneRun:
+def _fine_tune(spec, sources, out, arguments, overwrite, options) -> FineTuneRun:
     """``fine_tune`` once its arguments are checked and the run directory is locked;
-    ``sources`` is (data, validation)."""
+    ``sources`` is (data, validation); ``options`` the weights, progress and batch size."""
     status = _prepare_out(out, arguments, overwrite)
+    placement = distribution.place(arguments["strategy"])
     if status == "finished":
+        distribution.from_chief(placement, [np.array([1.0, 0.0])])  # the workers stop too
         return open_run(out)
-    quiet_tensorflow()
     input_shape = _input_shape(spec, arguments["image_size"])
     data, validation = sources
-    train, held, bad = _read_data(spec, data, validation, input_shape, arguments["seed"], progress)
-    digest = _data_digest(train, held)
-    if status == "resume":
-        recorded = run_dir.read_run(out).get("data_sha256")
-        if recorded != digest:
-            raise InputError(
-                f"The data differs from what the run in {out} started on (images added, "
-                "removed or changed). Pass --overwrite to start again, or another output folder"
-            )
-    else:
+    progress = options["progress"] and placement.is_chief
+    problem, train, held, bad, digest = None, None, None, [], "0" * 64
+    try:
+        train, held, bad = _read_data(
+            spec, data, validation, input_shape, arguments["seed"], progress
+        )
+        digest = _data_digest(train, held)
+    except ZooError as error:
+        problem = error
+    chief = distribution.from_chief(placement, [np.array([0.0, int(digest[:12], 16)])])[0]
+    if chief[0]:  # the chief's run is finished: nothing to train
+        return FineTuneRun(out, None, [], [], {}, role=_role(placement))
+    if problem is None and int(chief[1]) != int(digest[:12], 16):
+        problem = InputError(
+            f"This worker's data differs from the chief's ({data}): every worker must read the "
+            "same images"
+        )
+    setup = _distribution_record(placement, arguments, options["batch_size"])
+    if problem is None and status == "resume":
+        problem = _resume_problem(out, digest, setup)
+    distribution.agree(placement, problem)
+    if status != "resume":
         _start_run_dir(out)
     _remove_partial_writes(out)
+    from zoo.preemption import PreemptionWatch
     from zoo.weights import weights_sha256
 
     record = {
         "format": run_dir.RUN_FORMAT,
         "status": "running",
         "base_model": spec.name,
-        "base_weights_sha256": weights_sha256(spec, weights, include_top=False),
+        "base_weights_sha256": weights_sha256(spec, options["weights"], include_top=False),
         "arguments": arguments,
         "data_sha256": digest,
+        "distribution": setup,
         "spec": {
             "input_shape": list(input_shape),
             "preprocessing": spec.preprocessing,
@@ -815,8 +961,11 @@ def _fine_tune(spec, sources, out, arguments, overwrite, weights, progress) -> F
     atomic_write(out / run_dir.LABELS_FILE, json.dumps(train.class_names, indent=1))
     atomic_write(out / run_dir.BAD_FILES, "".join(f"{path}\t{why}\n" for path, why in bad))
     _write_record(out, record)
-    trainer = _Trainer(spec, out, arguments, train, held, weights, progress, record)
-    trainer.run()
+    trainer = _Trainer(
+        spec, out, arguments, (train, held), options["weights"], progress, record, placement
+    )
+    with PreemptionWatch() as watch:
+        trainer.run(watch.requested)
     metrics = trainer.finish()
     return FineTuneRun(
         directory=out,
@@ -826,7 +975,51 @@ def _fine_tune(spec, sources, out, arguments, overwrite, weights, progress) -> F
         metrics=metrics,
         bad_files=bad,
         class_counts=train.class_counts(),
+        role=_role(placement),
     )
+
+
+def _role(placement) -> str:
+    worker = placement.worker
+    return "chief" if placement.is_chief else f"{worker.task_type} {worker.index}"
+
+
+def _distribution_record(placement, arguments, batch_size) -> dict[str, Any]:
+    """Where the run trains, its global batch and its learning rates (scaled by replicas)."""
+    if placement.replicated and arguments["bn"] == "train":
+        raise InputError(
+            "bn='train' needs strategy 'one': with several replicas each BatchNorm layer would "
+            "normalise its own share of the batch. Use bn='frozen'"
+        )
+    rates = _learning_rates(arguments["learning_rate"])
+    rates = distribution.scaled_rates(rates, placement.replicas)
+    return {
+        **placement.describe(),
+        "global_batch": distribution.global_batch(batch_size, placement.replicas),
+        "learning_rates": list(rates),
+        "learning_rate_rule": "linear: the rates times the replicas",
+    }
+
+
+def _resume_problem(out: Path, digest: str, setup: dict[str, Any]) -> InputError | None:
+    """Why the run in ``out`` cannot be resumed with this data and distribution, or None."""
+    recorded = run_dir.read_run(out)
+    if recorded.get("data_sha256") != digest:
+        return InputError(
+            f"The data differs from what the run in {out} started on (images added, "
+            "removed or changed). Pass --overwrite to start again, or another output folder"
+        )
+    before = recorded.get("distribution") or {
+        "replicas": 1,
+        "global_batch": recorded.get("arguments", {}).get("batch_size"),
+    }
+    if (before["replicas"], before["global_batch"]) != (setup["replicas"], setup["global_batch"]):
+        return InputError(
+            f"The run in {out} trained on {before['replicas']} replica(s) with batches of "
+            f"{before['global_batch']}; this one has {setup['replicas']} and "
+            f"{setup['global_batch']}. Resume it on as many devices, or pass --overwrite"
+        )
+    return None
 
 
 def _check_not_inside(out: Path, *sources: Any) -> None:

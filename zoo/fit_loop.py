@@ -38,22 +38,50 @@ def epoch_order(count: int, seed: int, phase: int, epoch: int) -> np.ndarray:
     return epoch_randomness(seed, phase, epoch).permutation(count)
 
 
-def reseed(models: list[Any], seed: int, phase: int, epoch: int) -> None:
-    """Set the state of every Keras random generator inside ``models`` (dropout, random
-    augmentation layers) from (seed, phase, epoch), so the epoch's draws replay exactly."""
-    rng = epoch_randomness(seed, phase, epoch + 1_000_003)
+def generator_variables(models: list[Any]) -> list[Any]:
+    """The state variables of every Keras random generator inside ``models``, each once
+    (what workers take from the chief with the weights)."""
+    states, seen = [], set()
     for model in models:
         if model is None:
             continue
         for layer in model._flatten_layers(include_self=True, recursive=True):
             for generator in getattr(layer, "_seed_generators", ()):
-                state = generator.state
-                values = rng.integers(0, 2**31 - 1, size=tuple(state.shape))
-                state.assign(values.astype(state.dtype))
+                if id(generator.state) not in seen:
+                    seen.add(id(generator.state))
+                    states.append(generator.state)
+    return states
+
+
+def reseed(models: list[Any], seed: int, phase: int, epoch: int) -> None:
+    """Set the state of every Keras random generator inside ``models`` (dropout, random
+    augmentation layers) from (seed, phase, epoch), so the epoch's draws replay exactly."""
+    rng = epoch_randomness(seed, phase, epoch + 1_000_003)
+    for state in generator_variables(models):
+        values = rng.integers(0, 2**31 - 1, size=tuple(state.shape))
+        state.assign(values.astype(state.dtype))
+
+
+def random_state(models: list[Any]) -> list[np.ndarray]:
+    """The current state of every random generator inside ``models`` (what a checkpoint taken
+    in the middle of an epoch keeps, so the rest of the epoch draws what it would have)."""
+    return [np.asarray(state.numpy()) for state in generator_variables(models)]
+
+
+def set_random_state(models: list[Any], values: list[np.ndarray]) -> None:
+    """Put back what ``random_state`` returned."""
+    states = generator_variables(models)
+    if len(states) != len(values):
+        raise TrainingError(
+            f"The checkpoint holds {len(values)} random generator states; the model has "
+            f"{len(states)}. Start again with --overwrite"
+        )
+    for state, value in zip(states, values, strict=True):
+        state.assign(value.astype(state.dtype))
 
 
 def train_epoch(
-    model: Any,
+    step: Any,
     x: np.ndarray,
     y: np.ndarray,
     order: np.ndarray,
@@ -63,46 +91,66 @@ def train_epoch(
     augment: Callable[[np.ndarray], Any] | None = None,
     progress: Any = None,
     where: str = "",
-) -> dict[str, float]:
-    """One pass over ``x[order]`` in batches with ``model.train_on_batch``; returns the
-    epoch's mean loss and accuracy (over its images) and the images/s.
+    resume: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One pass over ``x[order]`` in batches; returns the epoch's mean loss and accuracy (over
+    its images) and the images/s.
+
+    ``step`` is a compiled Keras model (trained with ``train_on_batch``) or a step function of
+    ``(batch, labels, sample_weight)`` giving ``(loss, accuracy, stop)``
+    (``zoo.train_steps``). When a step says stop (a preemption signal), the epoch ends there:
+    the logs then hold ``partial``, what ``resume`` takes to go on from the next batch, and
+    ``stop`` (also true when the signal came at the epoch's last batch).
 
     Raises:
         TrainingError: the loss became NaN or infinite (the model's weights are then not to be
             trusted; the caller keeps its last checkpoint).
     """
-    started = time.perf_counter()
-    seen, loss_sum, correct_sum = 0, 0.0, 0.0
-    for step, start in enumerate(range(0, len(order), batch_size), start=1):
+    if hasattr(step, "train_on_batch"):
+        from zoo.train_steps import KerasStep
+
+        step = KerasStep(step)
+    partial = {"batches": 0, "seen": 0, "loss_sum": 0.0, "correct_sum": 0.0, "seconds": 0.0}
+    partial.update(resume or {})
+    started = time.perf_counter() - partial["seconds"]
+    starts = range(partial["batches"] * batch_size, len(order), batch_size)
+    if progress is not None and partial["seen"]:
+        progress.update(partial["seen"])
+    stop = False
+    for number, start in enumerate(starts, start=partial["batches"] + 1):
         rows = order[start : start + batch_size]
         batch = x[rows].astype("float32")
         if augment is not None:
             batch = augment(batch)
-        model.reset_metrics()
-        logs = model.train_on_batch(
-            batch,
-            y[rows],
-            sample_weight=None if sample_weight is None else sample_weight[rows],
-            return_dict=True,
+        loss, accuracy, stop = step(
+            batch, y[rows], None if sample_weight is None else sample_weight[rows]
         )
-        loss = float(logs["loss"])
         if not math.isfinite(loss):
             raise TrainingError(
-                f"The loss became {loss} at {where} batch {step}: training stopped. The last "
+                f"The loss became {loss} at {where} batch {number}: training stopped. The last "
                 "good checkpoint is kept; try a lower learning rate"
             )
-        seen += len(rows)
-        loss_sum += loss * len(rows)
-        correct_sum += float(logs["accuracy"]) * len(rows)
+        partial["batches"] = number
+        partial["seen"] += len(rows)
+        partial["loss_sum"] += loss * len(rows)
+        partial["correct_sum"] += accuracy * len(rows)
+        seen = partial["seen"]
         if progress is not None:
             progress.update(len(rows))
-            progress.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct_sum / seen:.3f}")
+            progress.set_postfix(
+                loss=f"{partial['loss_sum'] / seen:.4f}", acc=f"{partial['correct_sum'] / seen:.3f}"
+            )
+        if stop and start + batch_size < len(order):
+            partial["seconds"] = time.perf_counter() - started
+            return {"partial": partial, "stop": True}
     seconds = time.perf_counter() - started
+    seen = partial["seen"]
     return {
-        "loss": loss_sum / seen if seen else float("nan"),
-        "accuracy": correct_sum / seen if seen else float("nan"),
+        "loss": partial["loss_sum"] / seen if seen else float("nan"),
+        "accuracy": partial["correct_sum"] / seen if seen else float("nan"),
         "seconds": seconds,
         "images_per_s": seen / seconds if seconds > 0 else float("nan"),
+        "stop": bool(stop),
     }
 
 
@@ -114,18 +162,29 @@ def evaluate(probabilities: np.ndarray, y: np.ndarray) -> dict[str, float]:
     return {"loss": loss, "accuracy": accuracy}
 
 
-def save_checkpoint(folder: Path, state: dict[str, Any], model: Any, optimizer: Any) -> None:
-    """Write the model's weights and the optimizer's state, then ``state.json`` naming them
-    (each file atomically, the state last): a kill at any point leaves the previous complete
-    checkpoint in place."""
+def save_checkpoint(
+    folder: Path,
+    state: dict[str, Any],
+    model: Any,
+    optimizer: Any,
+    random: list[np.ndarray] | None = None,
+) -> None:
+    """Write the model's weights and the optimizer's state (and ``random``, the random
+    generators' state, for a checkpoint inside an epoch: ``state["partial"]``), then
+    ``state.json`` naming them (each file atomically, the state last): a kill at any point
+    leaves the previous complete checkpoint in place."""
     folder.mkdir(parents=True, exist_ok=True)
     tag = f"phase{state['phase']}-epoch{state['epoch']:04d}"
+    if state.get("partial"):
+        tag += f"-batch{state['partial']['batches']:06d}"
     weights = folder / f"{tag}.weights.h5"
     with atomic_path(weights) as temp:
         model.save_weights(temp)
     optimizer_file = folder / f"{tag}.optimizer.npz"
     with atomic_path(optimizer_file) as temp:
-        np.savez(temp, *[np.asarray(v.numpy()) for v in optimizer.variables])
+        arrays = {f"arr_{i}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)}
+        arrays.update({f"random_{i}": value for i, value in enumerate(random or [])})
+        np.savez(temp, **arrays)
     state = {**state, "weights": weights.name, "optimizer": optimizer_file.name}
     atomic_write(folder / STATE_FILE, json.dumps(state, indent=1))
     for old in folder.iterdir():  # earlier checkpoints, and leftovers of a killed write
@@ -149,13 +208,17 @@ def read_checkpoint(folder: Path) -> dict[str, Any] | None:
 
 def restore_checkpoint(
     folder: Path, state: dict[str, Any], model: Any, optimizer: Any, trained: list[Any]
-) -> None:
+) -> list[np.ndarray]:
     """Load a checkpoint's weights into ``model`` and its state into ``optimizer``, built for
-    the ``trained`` variables."""
+    the ``trained`` variables; returns the random generators' state it holds (none for a
+    checkpoint at the end of an epoch)."""
+    if not optimizer.built:
+        optimizer.build(trained)
     model.load_weights(folder / state["weights"])
-    optimizer.build(trained)
     with np.load(folder / state["optimizer"]) as saved:
-        values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        names = set(saved.files)
+        values = [saved[f"arr_{i}"] for i in range(sum(n.startswith("arr_") for n in names))]
+        random = [saved[f"random_{i}"] for i in range(sum(n.startswith("random_") for n in names))]
     if len(values) != len(optimizer.variables):
         raise TrainingError(
             f"Checkpoint {folder / state['optimizer']} holds {len(values)} optimizer values; "
@@ -163,3 +226,4 @@ def restore_checkpoint(
         )
     for variable, value in zip(optimizer.variables, values, strict=True):
         variable.assign(value)
+    return random
