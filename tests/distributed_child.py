@@ -1,8 +1,9 @@
 """A fine-tuning run in its own process, for the distributed tests: on ``--logical-cpus N``
 CPU devices (configured before anything else touches TensorFlow), under ``TF_CONFIG`` when the
 test sets it, sending itself SIGTERM where a test says (``--sigterm-at "phase 2 epoch 1"``: after
-that epoch's second batch). Writes the run's final weights to ``--weights-out`` (an .npz) and
-prints one JSON line: the role, the replicas and the history. Exits 143 when preempted.
+that epoch's second batch), or SIGKILL (``--die-at``). Writes the run's final weights to
+``--weights-out`` (an .npz) and prints one JSON line: the role and the history. Exits 143 when
+preempted.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ parser.add_argument("data")
 parser.add_argument("out")
 parser.add_argument("--logical-cpus", type=int, default=1)
 parser.add_argument("--sigterm-at", default=None)
+parser.add_argument("--die-at", default=None, help="SIGKILL itself there instead")
 parser.add_argument("--weights-out", required=True)
 parser.add_argument("--options", default="{}")
 args = parser.parse_args()
@@ -38,25 +40,27 @@ import zoo.finetune as finetune  # noqa: E402
 from zoo.errors import Preempted  # noqa: E402
 
 
-class SigtermAtSecondBatch:
-    def __init__(self) -> None:
-        self.batches = 0
+class SignalAtSecondBatch:
+    def __init__(self, signum: int) -> None:
+        self.batches, self.signum = 0, signum
 
     def update(self, count: int) -> None:
         self.batches += 1
         if self.batches == 2:
-            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), self.signum)
 
     def set_postfix(self, **_: object) -> None:
         pass
 
 
-if args.sigterm_at:
+if args.sigterm_at or args.die_at:
     real_train_epoch = finetune.train_epoch
 
     def train_epoch(*positional, where="", **keywords):
         if where == args.sigterm_at:
-            keywords["progress"] = SigtermAtSecondBatch()
+            keywords["progress"] = SignalAtSecondBatch(signal.SIGTERM)
+        if where == args.die_at:
+            keywords["progress"] = SignalAtSecondBatch(signal.SIGKILL)
         return real_train_epoch(*positional, where=where, **keywords)
 
     finetune.train_epoch = train_epoch

@@ -92,14 +92,15 @@ def finish(process) -> tuple[int, str]:
     return process.returncode, stderr + stdout
 
 
-def two_workers(tmp_path: Path, data: Path, out: Path, name: str, sigterm_at=None):
-    """Run a chief and a worker on 127.0.0.1; returns [(exit code, output, weights file)]."""
+def two_workers(tmp_path: Path, data: Path, out: Path, name: str, *worker_flags: str):
+    """Run a chief and a worker (given ``worker_flags``) on 127.0.0.1; returns
+    [(exit code, output, weights file)] of each."""
     hosts = [f"127.0.0.1:{port}" for port in free_ports(2)]
     processes = []
     for index in range(2):
         config = {"cluster": {"worker": hosts}, "task": {"type": "worker", "index": index}}
         weights = tmp_path / f"{name}-{index}.npz"
-        flags = ["--sigterm-at", sigterm_at] if sigterm_at and index == 1 else []
+        flags = worker_flags if index == 1 else ()
         process = start_child(
             data,
             out,
@@ -181,7 +182,9 @@ def test_two_workers_train_as_one_and_resume_after_sigterm(tmp_path, one_device)
     assert np.allclose(losses, [row["loss"] for row in one.history], rtol=1e-4)
 
     # SIGTERM to worker 1 in the middle of phase 2's first epoch: both stop at the same step
-    stopped = two_workers(tmp_path, data, tmp_path / "again", "stopped", "phase 2 epoch 1")
+    stopped = two_workers(
+        tmp_path, data, tmp_path / "again", "stopped", "--sigterm-at", "phase 2 epoch 1"
+    )
     assert [code for code, _, _ in stopped] == [143, 143], stopped[0][1] + stopped[1][1]
     state = json.loads((tmp_path / "again" / "checkpoints" / "state.json").read_text())
     assert (state["phase"], state["epoch"], state["partial"]["batches"]) == (2, 0, 3)
@@ -189,6 +192,23 @@ def test_two_workers_train_as_one_and_resume_after_sigterm(tmp_path, one_device)
     assert [code for code, _, _ in resumed] == [0, 0], resumed[0][1] + resumed[1][1]
     assert largest_difference(weights_of(resumed[0][2]), on_chief) < 1e-6
     assert largest_difference(weights_of(resumed[1][2]), on_chief) < 1e-6
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_stops_the_chief_with_an_error_and_a_rerun_resumes(tmp_path, one_device):
+    """SIGKILL, no warning: the chief notices the lost worker (heartbeats stop), says so in
+    one line and keeps its last checkpoint; the same commands again finish the run."""
+    data, reference, _ = one_device
+    died = two_workers(tmp_path, data, tmp_path / "run", "died", "--die-at", "phase 2 epoch 2")
+    (chief_code, chief_output, _), (worker_code, _, _) = died
+    assert worker_code == -9
+    assert chief_code == 1, chief_output
+    assert "The cluster lost a worker during a training step" in chief_output
+    state = json.loads((tmp_path / "run" / "checkpoints" / "state.json").read_text())
+    assert (state["phase"], state["epoch"]) == (2, 1)
+    again = two_workers(tmp_path, data, tmp_path / "run", "again")
+    assert [code for code, _, _ in again] == [0, 0], again[0][1] + again[1][1]
+    assert largest_difference(weights_of(again[0][2]), reference) < TOLERANCE
 
 
 def test_sigterm_on_one_device_saves_the_step_and_resumes_to_the_same_weights(tmp_path, one_device):

@@ -195,6 +195,15 @@ def summary(run) -> str:
             f"{where} accuracy {accuracy:.2%} on {run.metrics['images']} images "
             f"(best epoch: phase {best.get('phase')}, epoch {best.get('epoch')})"
         )
+    setup = run_dir.read_run(run.directory).get("distribution") or {}
+    if setup.get("replicas", 1) > 1:
+        workers = f", {setup['workers']} workers" if setup.get("workers") else ""
+        rates = "/".join(f"{rate:g}" for rate in setup["learning_rates"])
+        lines.append(
+            f"trained on {setup['replicas']} replicas ({setup['strategy']}{workers}): batches "
+            f"of {setup['global_batch']}, learning rates {rates} (the given ones times "
+            f"{setup['replicas']})"
+        )
     lines.append(f"run directory: {run.directory} (zoo predict IMAGES --model {run.directory})")
     return "\n".join(lines)
 

@@ -24,14 +24,16 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from zoo.errors import InputError
+from zoo.errors import InputError, TrainingError
 
 STRATEGIES = ("auto", "one", "mirrored", "multiworker")
 #: Images per replica when a distributed run is given no batch size.
@@ -185,8 +187,9 @@ def _sum_over_workers(placement: Placement, flat: np.ndarray) -> np.ndarray:
         first = context.replica_id_in_sync_group % local_replicas == 0
         return tf.constant(flat if first else nothing)
 
-    values = placement.strategy.experimental_distribute_values_from_function(share)
-    return placement.strategy.reduce(tf.distribute.ReduceOp.SUM, values, axis=None).numpy()
+    with cluster_errors(placement, "the exchange of the chief's state"):
+        values = placement.strategy.experimental_distribute_values_from_function(share)
+        return placement.strategy.reduce(tf.distribute.ReduceOp.SUM, values, axis=None).numpy()
 
 
 def from_chief(placement: Placement, arrays: list[np.ndarray]) -> list[np.ndarray]:
@@ -229,3 +232,41 @@ def sync_from_chief(placement: Placement, variables: list[Any]) -> None:
     values = from_chief(placement, [np.asarray(v.numpy()) for v in variables])
     for variable, value in zip(variables, values, strict=True):
         variable.assign(value)
+
+
+@contextlib.contextmanager
+def cluster_errors(placement: Placement, during: str) -> Iterator[None]:
+    """Turn the error TensorFlow raises when a worker of the cluster dies or cannot be reached
+    (a collective operation aborted) into a one-line ``TrainingError``."""
+    if placement.worker is None:
+        yield
+        return
+    import tensorflow as tf
+
+    try:
+        yield
+    except (
+        tf.errors.UnavailableError,
+        tf.errors.InternalError,
+        tf.errors.AbortedError,
+        tf.errors.CancelledError,
+        tf.errors.DeadlineExceededError,
+    ) as error:
+        reason = _reason(str(error.message))
+        raise TrainingError(
+            f"The cluster lost a worker during {during} ({reason}). The last checkpoint is "
+            "kept: start every worker again with the same command to resume"
+        ) from None
+
+
+#: Words of the line of TensorFlow's (long) collective error that says what happened.
+_REASONS = ("unhealthy", "reset by peer", "heartbeat", "unavailable", "aborted by", "timed out")
+
+
+def _reason(message: str) -> str:
+    """The telling line of a collective operation's error message."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    for line in lines:
+        if any(word in line.lower() for word in _REASONS):
+            return line[:200]
+    return (lines[-1] if lines else "no message")[:200]

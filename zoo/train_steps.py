@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from zoo.distribution import cluster_errors
+
 
 class KerasStep:
     """``model.train_on_batch`` (the model compiled), as a step: ``(loss, accuracy, stop)``."""
@@ -107,7 +109,8 @@ class ReplicatedStep:
         values = self.placement.strategy.experimental_distribute_values_from_function(
             replica_values
         )
-        loss, hits, weights, stops = (float(v) for v in self._step(values))
+        with cluster_errors(self.placement, "a training step"):
+            loss, hits, weights, stops = (float(v) for v in self._step(values))
         accuracy = hits / weights if weights > 0 else 0.0
         return loss, accuracy, stops > 0
 
