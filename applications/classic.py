@@ -136,31 +136,37 @@ def build_softmax_regression(inputs, x):
     return keras.Model(inputs, out)
 
 
-def build_mlp_625(inputs, x):
-    """One hidden layer of 625 sigmoid units."""
+def build_mlp_625(inputs, x, width: int = 625, dropout: float = 0.0):
+    """One hidden layer of 625 sigmoid units (``width`` and ``dropout`` after it: what
+    ``zoo classics tune`` varies; the shipped model has neither changed)."""
     import keras
 
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(625, activation="sigmoid", name="hidden")(x)
+    x = keras.layers.Dense(width, activation="sigmoid", name="hidden")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
     out = _softmax_head(x)
     return keras.Model(inputs, out)
 
 
-def build_modern_mlp(inputs, x, dropout_input: float = 0.1, dropout_hidden: float = 0.25):
+def build_modern_mlp(
+    inputs, x, dropout_input: float = 0.1, dropout_hidden: float = 0.25, width: int = 625
+):
     """Two hidden layers of 625 ReLU units with dropout (Srivastava et al. 2014)."""
     import keras
 
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dropout(dropout_input, name="dropout_input")(x)
     for index in (1, 2):
-        x = keras.layers.Dense(625, activation="relu", name=f"hidden{index}")(x)
+        x = keras.layers.Dense(width, activation="relu", name=f"hidden{index}")(x)
         x = keras.layers.Dropout(dropout_hidden, name=f"dropout{index}")(x)
     out = _softmax_head(x)
     return keras.Model(inputs, out)
 
 
-def build_mnist_convnet(inputs, x):
-    """3x3 convs (32, 64, 128) with batch norm, max-pool and dropout, then dense 625."""
+def build_mnist_convnet(inputs, x, width: int = 625, dropout: float = 0.5):
+    """3x3 convs (32, 64, 128) with batch norm, max-pool and dropout, then dense 625 and
+    dropout 0.5 (``width``, ``dropout``)."""
     import keras
 
     for index, filters in enumerate((32, 64, 128), start=1):
@@ -170,8 +176,8 @@ def build_mnist_convnet(inputs, x):
         x = keras.layers.MaxPooling2D(name=f"pool{index}")(x)
         x = keras.layers.Dropout(0.25, name=f"dropout{index}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(625, activation="relu", name="dense625")(x)
-    x = keras.layers.Dropout(0.5, name="dropout_dense")(x)
+    x = keras.layers.Dense(width, activation="relu", name="dense625")(x)
+    x = keras.layers.Dropout(dropout, name="dropout_dense")(x)
     out = _softmax_head(x)
     return keras.Model(inputs, out)
 

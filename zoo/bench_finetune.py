@@ -74,7 +74,7 @@ def finetune_bench(
     order = epoch_order(images, 0, 1, 0)
 
     _set_trainable(network, [])
-    through = _through_backbone(network, extractor)
+    through = _through_backbone(network, extractor, head_model)
     _compile(through, 1e-3)
     through_rate = _best_rate(
         lambda: train_epoch(through, x, y, order, batch_size), images, repeats

@@ -20,6 +20,7 @@ from pathlib import Path
 from zoo import registry, run_dir
 from zoo.cli_export import add_export_parser
 from zoo.cli_training import add_finetune_parser, add_probe_parser, list_runs
+from zoo.cli_tune import add_classics_tune_parser, add_tune_parser
 from zoo.errors import InputError, Preempted, ZooError, ZooWarning
 from zoo.text import format_params, format_table
 from zoo.version import __version__
@@ -582,6 +583,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.set_defaults(handler=cmd_features)
 
     add_finetune_parser(commands, [offline, batch])
+    add_tune_parser(commands, [offline, batch])
     add_probe_parser(commands, [offline, batch])
     add_export_parser(commands, [offline])
 
@@ -712,6 +714,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_classics_optimizers)
+
+    add_classics_tune_parser(classic_commands)
 
     sub = classic_commands.add_parser("backprop", help="the step-by-step backpropagation example")
     sub.add_argument("--steps", type=int, default=1, help="SGD updates to run (default 1)")

@@ -223,6 +223,9 @@ def _check_arguments(spec: ModelSpec, arguments: dict[str, Any]) -> None:
         raise InputError(
             f"class_weight must be None or 'balanced'; received {arguments['class_weight']!r}"
         )
+    dropout = arguments["head_dropout"]
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise InputError(f"head_dropout must be a fraction in [0, 1), received {dropout!r}")
     if isinstance(arguments["seed"], bool) or not isinstance(arguments["seed"], int):
         raise InputError(f"seed must be an integer, received {arguments['seed']!r}")
     distribution.check_strategy(arguments["strategy"])
@@ -233,7 +236,7 @@ def _check_arguments(spec: ModelSpec, arguments: dict[str, Any]) -> None:
 
 #: Arguments added since run directories were first written, and the value a run recorded
 #: before them had.
-ADDED_ARGUMENTS = {"strategy": "auto"}
+ADDED_ARGUMENTS = {"strategy": "auto", "head_dropout": 0.0}
 
 
 def _differences(recorded: dict[str, Any], arguments: dict[str, Any]) -> list[str]:
@@ -372,15 +375,34 @@ def _compile(model, learning_rate: float) -> Any:
     return optimizer
 
 
+#: The name of the dropout layer before the classifier (``head_dropout``).
+HEAD_DROPOUT = "head_dropout"
+
+
+def _with_head_dropout(model, rate: float, classes: int) -> Any:
+    """``model`` with dropout at ``rate`` between its pooled features and a new classifier."""
+    import keras
+
+    from zoo.models import with_new_head
+
+    pooled = model.get_layer("predictions").input
+    dropped = keras.layers.Dropout(rate, name=HEAD_DROPOUT)(pooled)
+    return with_new_head(model, classes, model.name, dropped)
+
+
 def _head_models(model) -> tuple[Any, Any]:
-    """(extractor, head_model): the backbone up to the head's input, and the head alone on
-    those features (sharing the model's head layer)."""
+    """(extractor, head_model): the backbone up to the head's input (before the head's
+    dropout), and the head alone on those features (sharing the model's head layers)."""
     import keras
 
     head = model.get_layer("predictions")
-    extractor = keras.Model(model_inputs(model), head.input, name="extractor")
-    features = keras.Input(tuple(head.input.shape[1:]), name="pooled_features")
-    return extractor, keras.Model(features, head(features), name="head")
+    names = [layer.name for layer in model.layers]
+    dropout = model.get_layer(HEAD_DROPOUT) if HEAD_DROPOUT in names else None
+    pooled = (dropout or head).input
+    extractor = keras.Model(model_inputs(model), pooled, name="extractor")
+    features = keras.Input(tuple(pooled.shape[1:]), name="pooled_features")
+    outputs = head(features if dropout is None else dropout(features))
+    return extractor, keras.Model(features, outputs, name="head")
 
 
 def keras_features(extractor, x: np.ndarray, step: int) -> np.ndarray:
@@ -394,10 +416,11 @@ def keras_features(extractor, x: np.ndarray, step: int) -> np.ndarray:
     )
 
 
-def _through_backbone(model, extractor) -> Any:
-    """The head trained through the frozen backbone, which runs in inference mode (dropout
-    off), as the cached features are computed. (A functional call's ``training=False`` is
-    overridden by the outer ``training=True``; a layer that calls it is not.)"""
+def _through_backbone(model, extractor, head_model) -> Any:
+    """The head (``head_model``: its dropout, then its classifier) trained through the frozen
+    backbone, which runs in inference mode (dropout off), as the cached features are computed.
+    (A functional call's ``training=False`` is overridden by the outer ``training=True``; a
+    layer that calls it is not.)"""
     import keras
 
     class InferenceOnly(keras.layers.Layer):
@@ -410,8 +433,7 @@ def _through_backbone(model, extractor) -> Any:
 
     inputs = keras.Input(tuple(model.inputs[0].shape[1:]), dtype=model.inputs[0].dtype)
     features = InferenceOnly(extractor, name="frozen_backbone")(inputs)
-    outputs = model.get_layer("predictions")(features)
-    return keras.Model(inputs, outputs, name="head_through_backbone")
+    return keras.Model(inputs, head_model(features), name="head_through_backbone")
 
 
 def _save_model(out: Path, model, name: str) -> None:
@@ -427,6 +449,10 @@ def _predict(model, x: np.ndarray, batch_size: int) -> np.ndarray:
 
 
 # -- the run ----------------------------------------------------------------------------------
+
+#: Pooled features of the last data sets computed in this process, by backbone and data.
+_SHARED_FEATURES: dict[tuple, np.ndarray] = {}
+SHARED_FEATURES_KEPT = 4
 
 
 class _Trainer:
@@ -457,6 +483,8 @@ class _Trainer:
                 self.model = load(spec, weights=weights, num_classes=classes, **options)
             except ValueError as error:
                 raise InputError(f"Cannot build {spec.name} at {input_shape}: {error}") from None
+            if arguments["head_dropout"]:
+                self.model = _with_head_dropout(self.model, arguments["head_dropout"], classes)
             self.extractor, self.head_model = _head_models(self.model)
         self.sample_weight = None
         if arguments["class_weight"] == "balanced":
@@ -540,7 +568,7 @@ class _Trainer:
             val_x = None if val_x is None else self.features(val_x, "validation")
             trained_model = self.head_model
         else:
-            trained_model = _through_backbone(self.model, self.extractor)
+            trained_model = _through_backbone(self.model, self.extractor, self.head_model)
         augment = None if cached else augmenter(self.arguments["augment"], self.spec, self.seed)
         self.epochs(1, trained_model, x, val_x, self.head_rate, augment, state)
 
@@ -555,7 +583,26 @@ class _Trainer:
 
     def features(self, x: np.ndarray, which: str) -> np.ndarray:
         """The frozen backbone's pooled features of ``x`` (the head's input), computed once,
-        on the runtime the prediction path picks when it computes the same thing."""
+        on the runtime the prediction path picks when it computes the same thing. Kept in
+        memory for the next run of this process on the same backbone and data (the trials of
+        ``zoo.tune`` share them)."""
+        record = self.record
+        key = (
+            self.spec.name,
+            record["base_weights_sha256"],
+            tuple(self.input_shape),
+            record["data_sha256"],
+            which,
+            self.placement.replicated,
+            self.seed if record["base_weights_sha256"] == "none" else None,  # random weights
+        )
+        if key not in _SHARED_FEATURES:
+            while len(_SHARED_FEATURES) >= SHARED_FEATURES_KEPT:
+                _SHARED_FEATURES.pop(next(iter(_SHARED_FEATURES)))
+            _SHARED_FEATURES[key] = self.compute_features(x, which)
+        return _SHARED_FEATURES[key]
+
+    def compute_features(self, x: np.ndarray, which: str) -> np.ndarray:
         from tqdm import tqdm
 
         if self.runner is None:
@@ -801,6 +848,7 @@ def fine_tune(
     class_weight: str | None = None,
     weights: str | Path | None = "default",
     cached_head: bool | None = None,
+    head_dropout: float = 0.0,
     strategy: str = "auto",
     overwrite: bool = False,
     progress: bool = True,
@@ -834,6 +882,7 @@ def fine_tune(
         weights: the base model's weights (see ``zoo.load``).
         cached_head: train the head on the backbone's pooled features computed once (None:
             whenever phase 1 has no augmentation).
+        head_dropout: dropout before the new classifier (0: none), in both phases.
         strategy: where to train (``zoo.distribution``): ``"one"`` device; ``"mirrored"``:
             every GPU of this machine (every logical CPU device without one);
             ``"multiworker"``: the machines of the ``TF_CONFIG`` cluster (the chief writes
@@ -875,6 +924,7 @@ def fine_tune(
         "class_weight": class_weight,
         "weights": weights if weights in (None, "default", "imagenet") else _describe_data(weights),
         "cached_head": cached_head,
+        "head_dropout": head_dropout,
         "strategy": strategy,
     }
     _check_arguments(spec, arguments)

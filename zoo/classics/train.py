@@ -52,12 +52,14 @@ def _optimizer(recipe: Recipe, steps: int):
     )
 
 
-def _fit_epochs(model, x, y, recipe: Recipe, epochs: int, seed: int, verbose: int) -> None:
-    """fit() one epoch at a time, so each epoch can see freshly shifted images."""
+def _fit_epochs(model, x, y, recipe: Recipe, epochs: int, seed: int, verbose: int) -> list[dict]:
+    """fit() one epoch at a time, so each epoch can see freshly shifted images; returns each
+    epoch's training loss and accuracy."""
     rng = np.random.default_rng(seed)
+    history = []
     for epoch in range(epochs):
         images = random_shift(x, rng, recipe.shift) if recipe.shift else x
-        model.fit(
+        logs = model.fit(
             images,
             y,
             batch_size=recipe.batch_size,
@@ -65,7 +67,9 @@ def _fit_epochs(model, x, y, recipe: Recipe, epochs: int, seed: int, verbose: in
             initial_epoch=epoch,
             shuffle=True,
             verbose=verbose,
-        )
+        ).history
+        history.append({"epoch": epoch + 1, **{k: float(v[-1]) for k, v in logs.items()}})
+    return history
 
 
 def reconstruction_mse(model, x: np.ndarray) -> float:
