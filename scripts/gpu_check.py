@@ -123,30 +123,41 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def finetune_check(model: str, count: int) -> None:
-    """A short zoo.fine_tune on random pixels: the policy it ran under, the dtype of its
-    probabilities (float32 under mixed precision too) and its phase-2 images/s."""
+    """A short zoo.fine_tune on random pixels under each precision (``ZOO_PRECISION`` auto:
+    mixed float16 on a GPU; float32) and strategy (one device; mirrored: every GPU): the
+    policy it ran under, the dtype of its probabilities (float32 under mixed precision too)
+    and its phase-2 images/s."""
     import zoo
+    from zoo import run_dir
     from zoo.finetune import fine_tune
 
     rng = np.random.default_rng(0)
     shape = zoo.get_spec(model).input_shape
     x = rng.integers(0, 256, (count, *shape), dtype=np.uint8)
     y = np.arange(count) % 2
-    with tempfile.TemporaryDirectory() as folder:
-        run = fine_tune(
-            model, (x, y), Path(folder) / "run", weights=None, head_epochs=1, epochs=2,
-            validation=None, augment="none", progress=False,
-        )  # fmt: skip
-        dtype = run.model.get_layer("predictions").compute_dtype
-        policies = sorted({layer.dtype_policy.name for layer in run.model.layers})
-        rate = run.history[-1]["images_per_s"]
     print()
-    print(f"| zoo.fine_tune, {count} images, {model} | value |")
-    print("|---|---|")
-    print(f"| layer dtype policies | {', '.join(policies)} |")
-    print(f"| head (probabilities) compute dtype | {dtype} |")
-    print(f"| phase-2 images/s (last epoch) | {rate:.0f} |", flush=True)
-    assert dtype == "float32", dtype
+    print(f"| zoo.fine_tune, {count} images, {model} | replicas | layer policies | "
+          "head dtype | phase-2 images/s |")  # fmt: skip
+    print("|---|---|---|---|---|")
+    for precision in ("auto", "float32"):
+        os.environ["ZOO_PRECISION"] = precision
+        for strategy in ("one", "mirrored"):
+            with tempfile.TemporaryDirectory() as folder:
+                run = fine_tune(
+                    model, (x, y), Path(folder) / "run", weights=None, head_epochs=1, epochs=2,
+                    validation=None, augment="none", progress=False, strategy=strategy,
+                )  # fmt: skip
+                dtype = run.model.get_layer("predictions").compute_dtype
+                policies = sorted({layer.dtype_policy.name for layer in run.model.layers})
+                replicas = run_dir.read_run(run.directory)["distribution"]["replicas"]
+                rate = run.history[-1]["images_per_s"]
+            print(
+                f"| ZOO_PRECISION={precision}, strategy {strategy} | {replicas} | "
+                f"{', '.join(policies)} | {dtype} | {rate:.0f} |",
+                flush=True,
+            )
+            assert dtype == "float32", dtype
+    os.environ.pop("ZOO_PRECISION")
 
 
 if __name__ == "__main__":

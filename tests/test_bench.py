@@ -21,6 +21,7 @@ def test_generated_jpegs_are_real_photos_sized(tmp_path):
     )
 
 
+@pytest.mark.slow  # ~1 min of CI's time; the bench's parts are tested below
 def test_bench_prints_every_row(tmp_path):
     result = run_zoo(
         "bench",
@@ -100,6 +101,7 @@ def test_finetune_bench_prints_both_phases_side_by_side():
     assert "× plain model.fit (target ≥ 0.9×)" in table
 
 
+@pytest.mark.slow
 def test_int8_bench_measures_both_precisions_and_each_calibration_recipe(tmp_path, monkeypatch):
     import shutil
 

@@ -112,6 +112,7 @@ def test_every_search_kind_tunes_a_classic_model(mnist_small, tmp_path, search):
     assert len(result.trials) == 2
     names = [choice.name for choice in CLASSIC_SPACES["mlp_625"]]
     assert all(set(t["values"]) == set(names) for t in result.trials)
+    assert zoo.get_spec(result.best_run).labels == tuple(str(d) for d in range(10))
     best = zoo.load(result.best_run)
     width = result.best["values"]["width"]
     assert best.get_layer("hidden").units == width

@@ -1,7 +1,7 @@
 """keras-zoo: one registry and one interface for classic and pretrained Keras models.
 
 ``import zoo`` never imports TensorFlow: ``load``, ``predict``, ``extract_features``,
-``fine_tune``, ``probe``, ``export`` and ``verify`` are the functions of their modules,
+``fine_tune``, ``tune``, ``probe``, ``export`` and ``verify`` are the functions of their modules,
 imported on first use (PEP 562), so ``help(zoo.load)`` and ``inspect.signature(zoo.load)``
 show their real parameters. zoo's own Keras objects are registered as soon as Keras is
 imported, by zoo or by anyone else, so a ``.keras`` file saved from a zoo model loads with
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from zoo.models import load as load
     from zoo.prediction import predict as predict
     from zoo.probing import probe as probe
+    from zoo.tuning import tune as tune
     from zoo.verification import verify as verify
 
 #: Public functions imported on first use: name -> the module that defines it.
@@ -53,6 +54,7 @@ LAZY_FUNCTIONS = {
     "fine_tune": "zoo.finetune",
     "probe": "zoo.probing",
     "export": "zoo.exporting",
+    "tune": "zoo.tuning",
 }
 
 __all__ = [

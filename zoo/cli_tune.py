@@ -68,17 +68,13 @@ def cmd_tune(args) -> int:
         args.model,
         args.data,
         args.out,
-        search=args.search,
-        trials=args.trials,
-        epochs=args.epochs,
         head_epochs=args.head_epochs,
         head_only=args.head_only,
         validation=args.val,
         image_size=args.image_size,
         batch_size=args.batch_size,
         weights=args.weights,
-        seed=args.seed,
-        overwrite=args.overwrite,
+        **_search_options(args),
     )
     print(report(result))
     return 0
@@ -89,19 +85,21 @@ def cmd_classics_tune(args) -> int:
     from zoo.classics.tune import check_arguments, tune_classic
 
     check_arguments(args.model, args.search, args.trials, args.epochs, args.limit)
-    result = tune_classic(
-        args.model,
-        mnist_data.load(args.data),
-        args.out,
-        search=args.search,
-        trials=args.trials,
-        epochs=args.epochs,
-        limit=args.limit,
-        seed=args.seed,
-        overwrite=args.overwrite,
-    )
+    data = mnist_data.load(args.data)
+    result = tune_classic(args.model, data, args.out, limit=args.limit, **_search_options(args))
     print(report(result))
     return 0
+
+
+def _search_options(args) -> dict:
+    """The options both commands take, as ``zoo.tune`` and ``tune_classic`` name them."""
+    return {
+        "search": args.search,
+        "trials": args.trials,
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "overwrite": args.overwrite,
+    }
 
 
 def report(result) -> str:

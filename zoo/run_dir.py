@@ -98,7 +98,8 @@ def run_spec(folder: str | Path, base: ModelSpec) -> ModelSpec:
     return dataclasses.replace(
         base,
         name=model_name(folder),
-        summary=f"{base.name} fine-tuned on {record['arguments'].get('data')}",
+        summary=record.get("summary")
+        or f"{base.name} fine-tuned on {record['arguments'].get('data')}",
         input_shape=tuple(derived["input_shape"]),
         num_classes=len(derived["labels"]),
         labels=tuple(derived["labels"]),

@@ -15,9 +15,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +75,12 @@ def check_search(search: Any, trials: Any, max_epochs: Any = HYPERBAND_FACTOR) -
 
 def keras_tuner():
     """The ``keras_tuner`` module; an ``InputError`` saying how to install it when missing."""
+    from zoo.backend import quiet_tensorflow
+
+    quiet_tensorflow()  # keras-tuner imports TensorFlow: without its start-up lines
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")  # one model per trial: retracing notes are expected
     try:
         import keras_tuner
     except ImportError:
@@ -147,13 +156,17 @@ def run_search(
             return score
 
     oracle = _oracle(kt, search, space, trials, max_epochs, seed)
-    tuner = Search(oracle=oracle, directory=str(out), project_name=PROJECT, overwrite=False)
+    with contextlib.redirect_stdout(io.StringIO()):  # "Reloading Tuner from ...": said below
+        tuner = Search(oracle=oracle, directory=str(out), project_name=PROJECT, overwrite=False)
     if search == "grid":
         _restore_grid_position(tuner.oracle)
     done = [t for t in tuner.oracle.trials.values() if t.status == "COMPLETED"]
     if done:
         log(f"== {len(done)} trial(s) done before, kept")
-    tuner.search(verbose=0)  # keras-tuner's own block per trial: zoo prints one line
+    with warnings.catch_warnings():
+        # the Gaussian process' fit warns when a length scale reaches its bound: not the user's
+        warnings.filterwarnings("ignore", message=".*close to the specified (lower|upper) bound")
+        tuner.search(verbose=0)  # keras-tuner's own block per trial: zoo prints one line
     rows = _rows(tuner.oracle, space, extra)
     best = max((r for r in rows if r["score"] is not None), key=lambda r: r["score"], default=None)
     _write_csv(out / TRIALS_CSV, rows, space)

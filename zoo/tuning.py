@@ -189,17 +189,15 @@ def tune(
             return 0.0
         return float(run.metrics["accuracy"])
 
-    result = run_search(
-        space,
-        train,
-        out,
-        search=search,
-        trials=trials,
-        max_epochs=epochs,
-        seed=seed,
-        title=f"{search} search: {spec.name} fine-tuned on {Path(str(data)).name}",
-        log=log,
-    )
+    title = f"{search} search: {spec.name} fine-tuned on {Path(str(data)).name}"
+    options = {"search": search, "trials": trials, "max_epochs": epochs, "seed": seed}
+    return search_and_publish(space, train, out, title=title, log=log, **options)
+
+
+def search_and_publish(space, train, out: Path, **options: Any) -> TuneResult:
+    """``run_search`` (its ``options``), then the best trial's run directory (``train`` wrote
+    it to ``OUT/trials/trial_ID``) copied to ``OUT/best``."""
+    result = run_search(space, train, out, **options)
     best_run = None
     if result.best is not None:
         best_run = out / BEST

@@ -27,8 +27,9 @@ from zoo.errors import InputError
 from zoo.files import atomic_path, atomic_write
 from zoo.hashing import sha256_file
 from zoo.inputs import checked_count
-from zoo.search import Choice, check_search, run_search
-from zoo.tuning import BEST, TRIALS, TuneResult, check_settings, publish_best
+from zoo.labels import names as label_names
+from zoo.search import Choice, check_search
+from zoo.tuning import TRIALS, TuneResult, check_settings, search_and_publish
 
 #: What is searched for each classic model (builder arguments, and the recipe's rate).
 CLASSIC_SPACES = {
@@ -94,22 +95,9 @@ def tune_classic(
         write_run(out / TRIALS / f"trial_{trial_id}", network, name, arguments, history, accuracy)
         return accuracy
 
-    result = run_search(
-        CLASSIC_SPACES[name],
-        train,
-        out,
-        search=search,
-        trials=trials,
-        max_epochs=epochs,
-        seed=seed,
-        title=f"{search} search: {name} on MNIST (validation: last {VALIDATION_IMAGES:,})",
-        log=log,
-    )
-    best_run = None
-    if result.best is not None:
-        best_run = out / BEST
-        publish_best(out / TRIALS / f"trial_{result.best['trial']}", best_run)
-    return TuneResult(result, best_run)
+    title = f"{search} search: {name} on MNIST (validation: last {VALIDATION_IMAGES:,})"
+    options = {"search": search, "trials": trials, "max_epochs": epochs, "seed": seed}
+    return search_and_publish(CLASSIC_SPACES[name], train, out, title=title, log=log, **options)
 
 
 def train_trial(name: str, values: dict[str, Any], data, epochs: int, seed: int):
@@ -142,7 +130,7 @@ def write_run(
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_path(folder / run_dir.MODEL_FILE) as temp:
         network.save(temp)
-    labels = list(spec.labels or [str(d) for d in range(10)])
+    labels = list(label_names(spec.labels, spec.num_classes))
     atomic_write(folder / run_dir.LABELS_FILE, json.dumps(labels))
     metrics = {"accuracy": accuracy, "evaluated_on": "validation", "images": VALIDATION_IMAGES}
     atomic_write(folder / run_dir.METRICS_FILE, json.dumps(metrics, indent=1))
@@ -150,6 +138,7 @@ def write_run(
         "format": run_dir.RUN_FORMAT,
         "status": "finished",
         "base_model": name,
+        "summary": f"{name} trained from scratch on MNIST by zoo classics tune ({arguments})",
         "arguments": {
             **arguments,
             "data": f"MNIST training images (last {VALIDATION_IMAGES:,} held out)",
