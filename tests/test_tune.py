@@ -160,3 +160,23 @@ def test_zoo_tune_and_zoo_classics_tune_commands(digits, tmp_path):
     assert (tmp_path / "c" / "best" / "model.keras").is_file()
     done = run_zoo("classics", "tune", "mlp_625", "--trials", "0", "--out", str(tmp_path / "d"))
     assert done.returncode == 2 and "trials must be a positive integer" in done.stderr
+
+
+def test_a_users_error_in_a_trial_stops_the_search_with_that_error(digits, tmp_path):
+    """keras-tuner would mark the trial invalid, try two more and end with a RuntimeError
+    holding tracebacks; zoo stops at the first with the one-line error."""
+    data = tmp_path / "data"
+    shutil.copytree(digits, data)
+    with pytest.raises(InputError, match="inside the data folder"):
+        tune("mlp_625", data, data / "search", trials=3, head_only=True, log=lambda line: None)
+    done = run_zoo("tune", str(data), "--model", "mlp_625", "--out", str(data / "search2"))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("zoo: error: The run directory")
+    assert "Traceback" not in done.stderr
+
+
+def test_a_search_folder_that_cannot_be_written_is_an_error_before_any_trial(digits, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(InputError, match="Cannot write the search folder .*a-file/s: Not a dir"):
+        tune("mlp_625", digits, blocker / "s", trials=1, head_only=True)

@@ -79,3 +79,18 @@ def atomic_path(path: Path) -> Iterator[Path]:
     finally:
         if temp.exists():
             temp.unlink()
+
+
+def check_writable_folder(folder: Path, what: str) -> None:
+    """Create ``folder`` if needed and check a file can be written in it; an ``InputError``
+    naming ``what`` (e.g. "the run directory") otherwise, before any work is done."""
+    import tempfile
+
+    from zoo.errors import InputError
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise InputError(f"Cannot write {what} {folder}: {error.strerror}") from None

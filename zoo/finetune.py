@@ -39,7 +39,7 @@ from zoo import distribution, registry, run_dir
 from zoo.augmentation import augmenter, check_level
 from zoo.backend import dtype_policy, gpu_available, quiet_tensorflow, tf_dtype_policy
 from zoo.errors import InputError, Preempted, ZooError
-from zoo.files import LockedError, atomic_path, atomic_write, file_lock
+from zoo.files import LockedError, atomic_path, atomic_write, check_writable_folder, file_lock
 from zoo.fit_loop import (
     epoch_order,
     evaluate,
@@ -935,7 +935,7 @@ def fine_tune(
         import tempfile
 
         out = Path(tempfile.mkdtemp(prefix=f"zoo-{worker.task_type}{worker.index}-"))
-    _check_writable(out)
+    check_writable_folder(out, "the run directory")
     options = {"weights": weights, "progress": progress, "batch_size": batch_size}
     try:
         with file_lock(out / LOCK_FILE, wait=False):
@@ -1084,18 +1084,6 @@ def _check_not_inside(out: Path, *sources: Any) -> None:
                     f"The run directory {out} is inside the data folder {source}: its files "
                     "would be read as training images. Put it somewhere else"
                 )
-
-
-def _check_writable(out: Path) -> None:
-    """An ``InputError`` now, before any work, when ``out`` cannot be written."""
-    import tempfile
-
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as error:
-        raise InputError(f"Cannot write the run directory {out}: {error.strerror}") from None
 
 
 def _start_run_dir(out: Path) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import InputError
+from zoo.errors import InputError, ZooError
 from zoo.files import atomic_path, atomic_write
 
 SEARCHES = ("grid", "random", "bayesian", "hyperband")
@@ -146,7 +146,10 @@ def run_search(
             chosen = {c.name: values[c.name] for c in space}
             log(f"== trial {trial.trial_id}: {_describe(chosen)}, {epochs} epoch(s)")
             started = time.perf_counter()
-            score = float(train(chosen, trial.trial_id, epochs))
+            try:
+                score = float(train(chosen, trial.trial_id, epochs))
+            except ZooError as error:  # the user's to fix (or a preemption): stop the search
+                raise kt.errors.FatalError(str(error)) from error
             extra[trial.trial_id] = {
                 "seconds": round(time.perf_counter() - started, 2),
                 "epochs": epochs,
@@ -166,7 +169,12 @@ def run_search(
     with warnings.catch_warnings():
         # the Gaussian process' fit warns when a length scale reaches its bound: not the user's
         warnings.filterwarnings("ignore", message=".*close to the specified (lower|upper) bound")
-        tuner.search(verbose=0)  # keras-tuner's own block per trial: zoo prints one line
+        try:
+            tuner.search(verbose=0)  # keras-tuner's own block per trial: zoo prints one line
+        except kt.errors.FatalError as fatal:
+            if isinstance(fatal.__cause__, ZooError):
+                raise fatal.__cause__ from None
+            raise
     rows = _rows(tuner.oracle, space, extra)
     best = max((r for r in rows if r["score"] is not None), key=lambda r: r["score"], default=None)
     _write_csv(out / TRIALS_CSV, rows, space)

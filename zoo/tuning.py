@@ -25,7 +25,7 @@ from typing import Any
 
 from zoo import registry, run_dir
 from zoo.errors import InputError, TrainingError
-from zoo.files import atomic_write
+from zoo.files import atomic_write, check_writable_folder
 from zoo.search import Choice, SearchResult, check_search, run_search
 
 #: What a fine-tune search explores (each value list is ordered, for the Bayesian search).
@@ -66,6 +66,7 @@ def check_settings(out: Path, settings: dict[str, Any], overwrite: bool) -> None
     """Record ``settings`` in ``out``; an ``InputError`` when ``out`` holds a search with
     other settings (unless ``overwrite``: that search is then removed)."""
     path = out / SETTINGS_FILE
+    check_writable_folder(out, "the search folder")
     if path.is_file():
         earlier = run_dir.read_json(path)
         if earlier != settings:
