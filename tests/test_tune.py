@@ -167,12 +167,17 @@ def test_a_users_error_in_a_trial_stops_the_search_with_that_error(digits, tmp_p
     holding tracebacks; zoo stops at the first with the one-line error."""
     data = tmp_path / "data"
     shutil.copytree(digits, data)
-    with pytest.raises(InputError, match="inside the data folder"):
+    with pytest.raises(InputError, match="The search folder .* is inside the data folder"):
         tune("mlp_625", data, data / "search", trials=3, head_only=True, log=lambda line: None)
-    done = run_zoo("tune", str(data), "--model", "mlp_625", "--out", str(data / "search2"))
+    missing = tmp_path / "no-such-weights.h5"
+    done = run_zoo(
+        "tune", str(data), "--model", "mlp_625", "--weights", str(missing), "--head-only",
+        "--trials", "3", "--epochs", "1", "--out", str(tmp_path / "s"),
+    )  # fmt: skip
     assert done.returncode == 2, done.stderr
-    assert done.stderr.strip().splitlines()[-1].startswith("zoo: error: The run directory")
-    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("zoo: error:"), done.stderr
+    assert "no-such-weights.h5" in done.stderr and "Traceback" not in done.stderr
+    assert "== trial 0" in done.stdout and "== trial 1" not in done.stdout
 
 
 def test_a_search_folder_that_cannot_be_written_is_an_error_before_any_trial(digits, tmp_path):
@@ -180,3 +185,24 @@ def test_a_search_folder_that_cannot_be_written_is_an_error_before_any_trial(dig
     blocker.write_text("not a folder")
     with pytest.raises(InputError, match="Cannot write the search folder .*a-file/s: Not a dir"):
         tune("mlp_625", digits, blocker / "s", trials=1, head_only=True)
+
+
+def test_a_search_on_changed_images_is_refused_not_mixed(digits, tmp_path):
+    """Trials scored on other images cannot be compared: a rerun on changed data is refused
+    (finished trials would otherwise stand beside new ones on other images)."""
+    data = tmp_path / "data"
+    shutil.copytree(digits, data)
+    quiet = {"log": lambda line: None, "head_only": True, "epochs": 1, "search": "random"}
+    tune("mlp_625", data, tmp_path / "s", trials=1, **quiet)
+    next((data / "4").glob("*.png")).unlink()
+    with pytest.raises(InputError, match="other settings .*data_sha256"):
+        tune("mlp_625", data, tmp_path / "s", trials=2, **quiet)
+    assert len(tune("mlp_625", data, tmp_path / "s", trials=1, overwrite=True, **quiet).trials) == 1
+
+
+def test_a_classic_search_on_other_mnist_arrays_is_refused(mnist_small, tmp_path):
+    quiet = {"log": lambda line: None, "epochs": 1, "limit": 200, "search": "random"}
+    tune_classic("softmax_regression", mnist_small, tmp_path / "s", trials=1, **quiet)
+    changed = mnist_small._replace(y_train=np.roll(mnist_small.y_train, 1))
+    with pytest.raises(InputError, match="other settings .*data_sha256"):
+        tune_classic("softmax_regression", changed, tmp_path / "s", trials=2, **quiet)

@@ -1072,8 +1072,8 @@ def _resume_problem(out: Path, digest: str, setup: dict[str, Any]) -> InputError
     return None
 
 
-def _check_not_inside(out: Path, *sources: Any) -> None:
-    """An ``InputError`` when the run directory is inside a data folder: its files (the PNG
+def _check_not_inside(out: Path, *sources: Any, what: str = "The run directory") -> None:
+    """An ``InputError`` when ``out`` (``what``) is inside a data folder: its files (the PNG
     plots) would become training images of the next run."""
     target = out.resolve()
     for source in sources:
@@ -1081,7 +1081,7 @@ def _check_not_inside(out: Path, *sources: Any) -> None:
             folder = Path(source).resolve()
             if target == folder or folder in target.parents:
                 raise InputError(
-                    f"The run directory {out} is inside the data folder {source}: its files "
+                    f"{what} {out} is inside the data folder {source}: its files "
                     "would be read as training images. Put it somewhere else"
                 )
 

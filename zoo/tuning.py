@@ -141,11 +141,12 @@ def tune(
         >>> zoo.tune("mnist_convnet", "digits/", out="runs/tune", trials=6).best["score"]
         0.96
     """
-    from zoo.finetune import _check_validation, _describe_data, fine_tune
+    from zoo.finetune import _check_not_inside, _check_validation, _describe_data, fine_tune
 
     check_search(search, trials, epochs)
     spec = registry.get_spec(model)
     out = Path(out).expanduser()
+    _check_not_inside(out, data, validation, what="The search folder")
     settings = {
         "model": spec.name,
         "data": _describe_data(data),
@@ -158,6 +159,8 @@ def tune(
         "batch_size": batch_size,
         "weights": weights if weights in (None, "default", "imagenet") else str(weights),
         "seed": seed,
+        # the images themselves: trials scored on other images must never be compared
+        "data_sha256": _data_sha256(spec, data, validation, image_size, seed),
     }
     check_settings(out, settings, overwrite)
     space = HEAD_ONLY_SPACE if head_only else FINE_TUNE_SPACE
@@ -193,6 +196,17 @@ def tune(
     title = f"{search} search: {spec.name} fine-tuned on {Path(str(data)).name}"
     options = {"search": search, "trials": trials, "max_epochs": epochs, "seed": seed}
     return search_and_publish(space, train, out, title=title, log=log, **options)
+
+
+def _data_sha256(spec, data: Any, validation: Any, image_size: int | None, seed: int) -> str:
+    """The sha256 ``zoo.fine_tune`` records of this data (decoded as the trials decode it,
+    split as they split it)."""
+    from zoo.finetune import _check_validation, _data_digest, _input_shape, _read_data
+
+    shape = _input_shape(spec, image_size)
+    validation = _check_validation(validation)
+    train, held, _ = _read_data(spec, data, validation, shape, seed, progress=False)
+    return _data_digest(train, held)
 
 
 def search_and_publish(space, train, out: Path, **options: Any) -> TuneResult:

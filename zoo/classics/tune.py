@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -81,7 +82,10 @@ def tune_classic(
     ``limit`` training images at most. Resumable in ``out``."""
     check_arguments(name, search, trials, epochs, limit)
     out = Path(out).expanduser()
-    settings = {"model": name, "search": search, "epochs": epochs, "limit": limit, "seed": seed}
+    digest = hashlib.sha256(np.ascontiguousarray(data.x_train).tobytes())
+    digest.update(np.ascontiguousarray(data.y_train).tobytes())
+    settings = {"model": name, "search": search, "epochs": epochs, "limit": limit, "seed": seed,
+                "data_sha256": digest.hexdigest()}  # fmt: skip
     check_settings(out, settings, overwrite)
     x_train, y_train = data.x_train[:-VALIDATION_IMAGES], data.y_train[:-VALIDATION_IMAGES]
     x_train, y_train = x_train[:limit], y_train[:limit]
