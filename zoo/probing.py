@@ -26,7 +26,7 @@ import numpy as np
 from zoo import registry
 from zoo.download import is_offline
 from zoo.errors import InputError, UnknownModelError, WeightsError
-from zoo.files import atomic_path, atomic_write
+from zoo.files import atomic_write
 from zoo.labelled_data import align_classes, read_labelled, stratified_split
 from zoo.models import swappable_head
 
@@ -174,7 +174,7 @@ def probe(
 
 def write_results(folder: Path, rows: list[dict[str, Any]]) -> None:
     """``probe.csv``, and ``probe.png`` (a bar per probed model) when matplotlib is there."""
-    from zoo.run_report import plots_available
+    from zoo.run_report import plots_available, pyplot, save_figure
 
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, COLUMNS)
@@ -184,11 +184,7 @@ def write_results(folder: Path, rows: list[dict[str, Any]]) -> None:
     probed = [row for row in rows if row["accuracy"] is not None]
     if not probed or not plots_available():
         return
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     figure, axis = plt.subplots(figsize=(8, 0.45 * len(probed) + 1.5))
     names = [row["model"] for row in probed][::-1]
     accuracies = [100 * row["accuracy"] for row in probed][::-1]
@@ -204,6 +200,4 @@ def write_results(folder: Path, rows: list[dict[str, Any]]) -> None:
     axis.set_xlabel("validation accuracy of a linear probe on pooled features (%)")
     axis.set_title("Which backbone for this data?")
     figure.tight_layout()
-    with atomic_path(folder / "probe.png") as temp:
-        figure.savefig(temp, dpi=110)
-    plt.close(figure)
+    save_figure(figure, folder / "probe.png")

@@ -83,7 +83,8 @@ def plots_available() -> bool:
     return True
 
 
-def _figure():
+def pyplot():
+    """``matplotlib.pyplot`` on the Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -95,7 +96,7 @@ def _figure():
 def plot_curves(path: Path, history: list[dict[str, Any]], title: str) -> None:
     """Loss and accuracy per epoch (training and validation), both phases on one axis of
     epochs, with a dashed line where phase 2 starts."""
-    plt = _figure()
+    plt = pyplot()
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(11, 4.2))
     steps = np.arange(1, len(history) + 1)
     for axis, key, label in ((loss_axis, "loss", "loss"), (accuracy_axis, "accuracy", "accuracy")):
@@ -114,12 +115,12 @@ def plot_curves(path: Path, history: list[dict[str, Any]], title: str) -> None:
     accuracy_axis.set_ylim(0, 1.02)
     figure.suptitle(title)
     figure.tight_layout()
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def plot_confusion(path: Path, metrics: dict[str, Any], title: str) -> None:
     """The confusion matrix as a heat map with the counts written in."""
-    plt = _figure()
+    plt = pyplot()
     confusion = np.asarray(metrics["confusion"])
     labels = metrics["labels"]
     size = max(4.0, 0.45 * len(labels) + 2)
@@ -139,12 +140,14 @@ def plot_confusion(path: Path, metrics: dict[str, Any], title: str) -> None:
     shown = f" (accuracy {accuracy:.1%} on {metrics['images']} images)" if accuracy else ""
     axis.set_title(title + shown)
     figure.tight_layout()
-    _save(figure, path)
+    save_figure(figure, path)
 
 
-def _save(figure, path: Path) -> None:
+def save_figure(figure, path: Path, dpi: int = 110) -> None:
+    """Write ``figure`` to ``path`` atomically (a kill leaves the old file or none, never half
+    a PNG), then close it."""
     import matplotlib.pyplot as plt
 
     with atomic_path(path) as temp:
-        figure.savefig(temp, dpi=110)
+        figure.savefig(temp, dpi=dpi)
     plt.close(figure)

@@ -237,16 +237,12 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], space: Sequence[Choice]) 
 
 def plot_trials(path: Path, rows: list[dict[str, Any]], title: str) -> bool:
     """Score per trial (points) and the best so far (a line); False without matplotlib."""
-    from zoo.run_report import plots_available
+    from zoo.run_report import plots_available, pyplot, save_figure
 
     scored = [row for row in rows if row["score"] is not None]
     if not plots_available() or not scored:
         return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     numbers = list(range(1, len(scored) + 1))
     scores = [row["score"] for row in scored]
     best = [max(scores[: i + 1]) for i in range(len(scores))]
@@ -259,7 +255,5 @@ def plot_trials(path: Path, rows: list[dict[str, Any]], title: str) -> bool:
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right")
     figure.tight_layout()
-    with atomic_path(path) as temp:
-        figure.savefig(temp, dpi=100, format="png")
-    plt.close(figure)
+    save_figure(figure, path, dpi=100)
     return True

@@ -245,13 +245,11 @@ def format_markdown(rows: list[dict]) -> str:
 def plot(path: Path, curves: list[tuple[str, dict]], model: str, epochs: int) -> bool:
     """Two panels, training loss (log scale) and test accuracy per epoch, one line per
     optimizer; False (and no file) without matplotlib."""
-    try:
-        import matplotlib
-    except ImportError:
-        return False
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from zoo.run_report import plots_available, pyplot, save_figure
 
+    if not plots_available():
+        return False
+    plt = pyplot()
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(12, 4.8))
     steps = range(1, epochs + 1)
     for name, result in curves:
@@ -268,6 +266,5 @@ def plot(path: Path, curves: list[tuple[str, dict]], model: str, epochs: int) ->
     accuracy_axis.legend(loc="lower right", fontsize=8)
     figure.suptitle(f"{model}: the same start, data and epochs, one optimizer per line")
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path)
     return True
