@@ -240,12 +240,7 @@ ADDED_ARGUMENTS = {"strategy": "auto", "head_dropout": 0.0}
 
 
 def _differences(recorded: dict[str, Any], arguments: dict[str, Any]) -> list[str]:
-    recorded = {**ADDED_ARGUMENTS, **recorded}
-    return [
-        f"{key} {recorded.get(key)!r} there, {value!r} here"
-        for key, value in arguments.items()
-        if json.loads(json.dumps(value)) != recorded.get(key)
-    ]
+    return run_dir.differences({**ADDED_ARGUMENTS, **recorded}, arguments)
 
 
 def _prepare_out(out: Path, arguments: dict[str, Any], overwrite: bool) -> str:

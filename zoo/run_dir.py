@@ -74,6 +74,16 @@ def read_run(folder: str | Path) -> dict[str, Any]:
     return record
 
 
+def differences(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """``key X there, Y here`` for each entry of ``current`` whose value (as JSON stores it)
+    is not the one ``recorded`` (read from a run or search folder) holds."""
+    return [
+        f"{key} {recorded.get(key)!r} there, {value!r} here"
+        for key, value in current.items()
+        if json.loads(json.dumps(value)) != recorded.get(key)
+    ]
+
+
 def finished(folder: str | Path) -> bool:
     """True when the run in ``folder`` completed (its model and record are final)."""
     folder = Path(folder).expanduser()

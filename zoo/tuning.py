@@ -71,11 +71,7 @@ def check_settings(out: Path, settings: dict[str, Any], overwrite: bool) -> None
         earlier = run_dir.read_json(path)
         if earlier != settings:
             if not overwrite:
-                differences = "; ".join(
-                    f"{key} {earlier.get(key)!r} there, {value!r} here"
-                    for key, value in settings.items()
-                    if earlier.get(key) != value
-                )
+                differences = "; ".join(run_dir.differences(earlier, settings))
                 raise InputError(
                     f"{out} holds a search with other settings ({differences}). Name another "
                     "--out, or pass --overwrite to start it again"
