@@ -175,17 +175,23 @@ def scaled_rates(rates: tuple[float, float], replicas: int) -> tuple[float, floa
     return rates[0] * replicas, rates[1] * replicas
 
 
+def speaks_for_worker(placement: Placement, context: Any) -> bool:
+    """Whether the replica of ``context`` is its worker's first: the one that adds the
+    worker's own value to a sum over replicas (the others add zeros), so the sum counts each
+    worker once. Each worker hosts as many replicas, numbered in a row."""
+    local_replicas = len(placement.strategy.extended.worker_devices)
+    return context.replica_id_in_sync_group % local_replicas == 0
+
+
 def _sum_over_workers(placement: Placement, flat: np.ndarray) -> np.ndarray:
     """The sum over workers of each worker's float64 vector ``flat`` (one replica per worker
     contributes it, the others add zeros: integers up to 2**53 travel exactly)."""
     import tensorflow as tf
 
-    local_replicas = len(placement.strategy.extended.worker_devices)
     nothing = np.zeros_like(flat)
 
-    def share(context) -> Any:  # each worker hosts one replica whose id is a multiple of this
-        first = context.replica_id_in_sync_group % local_replicas == 0
-        return tf.constant(flat if first else nothing)
+    def share(context) -> Any:
+        return tf.constant(flat if speaks_for_worker(placement, context) else nothing)
 
     with cluster_errors(placement, "the exchange of the chief's state"):
         values = placement.strategy.experimental_distribute_values_from_function(share)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.distribution import cluster_errors
+from zoo.distribution import cluster_errors, speaks_for_worker
 
 
 class KerasStep:
@@ -92,12 +92,12 @@ class ReplicatedStep:
             weight = np.concatenate([weight, np.zeros(pad, "float32")])
         scale = (weight / count).astype("float32")  # the batch's mean, not each share's
         stop = np.float32(1.0 if self.stop_requested() else 0.0)
-        share, local = self.share, len(self.placement.strategy.extended.worker_devices)
+        share, placement = self.share, self.placement
 
         def replica_values(context):
             replica = context.replica_id_in_sync_group
             rows = slice(replica * share, (replica + 1) * share)
-            first_local = replica % local == 0
+            first_local = speaks_for_worker(placement, context)
             return (
                 tf.constant(x[rows]),
                 tf.constant(y[rows]),
