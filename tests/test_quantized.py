@@ -104,7 +104,7 @@ def test_a_features_file_never_mixes_precisions(keras_home, tmp_path, monkeypatc
     def no_model(*args, **kwargs):
         raise AssertionError("a model was built before the file was checked")
 
-    monkeypatch.setattr(zoo.features, "_runner", no_model)
+    monkeypatch.setattr(zoo.features, "features_runner", no_model)
     with pytest.raises(InputError, match="precision: the file has 'int8', this run 'float32'"):
         zoo.extract_features("mnist_convnet", SAMPLES, out=out)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from pathlib import Path
 
 _imported = False
 
@@ -22,13 +23,28 @@ def stderr_silenced():
     if os.environ.get("ZOO_TF_LOGS"):
         yield
         return
+    with stderr_redirected(Path(os.devnull)):
+        yield
+
+
+@contextlib.contextmanager
+def stderr_redirected(path: Path):
+    """Point file descriptor 2 (this process's, and that of the processes it starts) at
+    ``path``, appended to, while inside; yields a descriptor of the console's standard error.
+
+    Example:
+        >>> with stderr_redirected(Path("beam.log")) as console:
+        ...     os.write(console, b"still on the console\n")
+    """
     sys.stderr.flush()
     saved = os.dup(2)
     try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
+        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(target, 2)
+        os.close(target)
+        yield saved
     finally:
+        sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
 

@@ -133,9 +133,95 @@ def _crop_fraction(args) -> float | None:
     return None
 
 
+def _check_scale_out(args, sources: list[str]) -> None:
+    """Argument rules of ``--merge`` and ``--engine beam`` (argparse cannot say them)."""
+    error = args.parser.error
+    if args.merge is not None:
+        if sources or args.model:
+            error("--merge DIR takes no SRC and no --model: it joins the shards DIR holds")
+        if not args.out:
+            error("--merge DIR needs --out FILE, the joined file")
+        return
+    if not sources:
+        error("the following arguments are required: SRC")
+    if not args.model:
+        error("the following arguments are required: --model")
+    beam_only = [
+        flag
+        for flag, given in (
+            ("--runner", args.runner != "direct"),
+            ("--workers", args.workers is not None),
+            ("--shard-size", args.shard_size is not None),
+            ("Beam pipeline options " + " ".join(args.pipeline_options), args.pipeline_options),
+        )
+        if given
+    ]
+    if args.engine == "local" and beam_only:
+        error(f"{beam_only[0]} is for --engine beam")
+    if args.engine == "beam" and not args.out:
+        error("--engine beam needs --out DIR, the folder its shards go to")
+
+
+def _scale_options(args) -> dict:
+    """The keyword arguments ``zoo.beam_jobs`` takes from the command line."""
+    return {
+        "runner": args.runner,
+        "workers": args.workers,
+        "shard_size": args.shard_size,
+        "options": args.pipeline_options,
+        "overwrite": args.overwrite,
+    }
+
+
+def cmd_merge(args) -> int:
+    from zoo.sharding import merge
+
+    summary = merge(args.merge, args.out, overwrite=args.overwrite)
+    print(
+        f"merged {args.merge}: {summary.rows} images"
+        + (f", {len(summary.errors)} unreadable files" if summary.errors else "")
+        + f" -> {args.out}"
+    )
+    return 0
+
+
+def _print_job(result, what: str) -> None:
+    print(
+        f"{result.rows} images -> {what}"
+        + (f", {len(result.errors)} unreadable files" if result.errors else "")
+        + f", in {result.shards} shards in {result.folder} ({result.written} written now, "
+        f"on {result.runtime})"
+    )
+    for _, reason in result.errors:
+        print(f"  skipped: {reason}")
+    print(
+        f"join them with: zoo {result.kind.replace('predictions', 'predict')} --merge "
+        f"{result.folder} --out FILE"
+    )
+
+
 def cmd_predict(args) -> int:
     from zoo.prediction import predict_files
 
+    _check_scale_out(args, args.images)
+    if args.merge is not None:
+        return cmd_merge(args)
+    if args.engine == "beam":
+        from zoo.beam_jobs import beam_predictions
+
+        job = beam_predictions(
+            args.model, args.images, args.out, top=args.top, weights=args.weights,
+            runtime=args.runtime, batch_size=args.batch_size, crop_fraction=_crop_fraction(args),
+            precision=args.precision, calibration=args.calibration, trust=args.trust,
+            progress=None, **_scale_options(args),
+        )  # fmt: skip
+        _print_job(job, f"predictions of {args.model}")
+        return 1 if job.errors else 0
+    if args.out or args.overwrite:
+        args.parser.error(
+            "--out and --overwrite are for --engine beam or --merge; --json prints "
+            "the results as JSON"
+        )
     results = predict_files(
         args.model,
         args.images,
@@ -167,6 +253,21 @@ def cmd_predict(args) -> int:
 def cmd_features(args) -> int:
     from zoo.features import extract_features
 
+    _check_scale_out(args, args.src)
+    if args.merge is not None:
+        return cmd_merge(args)
+    if args.engine == "beam":
+        from zoo.beam_jobs import beam_features
+
+        job = beam_features(
+            args.model, args.src, args.out, stage=args.stage, weights=args.weights,
+            runtime=args.runtime, batch_size=args.batch_size, dtype=args.dtype,
+            precision=args.precision, calibration=args.calibration, trust=args.trust,
+            progress=None if not args.quiet else False, **_scale_options(args),
+        )  # fmt: skip
+        shape = "x".join(str(d) for d in job.shape)
+        _print_job(job, f"{args.stage} features ({shape}) of {args.model}")
+        return 0
     result = extract_features(
         args.model,
         args.src,
@@ -214,6 +315,12 @@ def cmd_bench(args) -> int:
         return 0
     if args.batch_sweep:
         print(batch_sweep(args.model, weights=args.weights))
+        return 0
+    if args.beam:
+        from zoo.bench_beam import beam_bench
+
+        weights = None if args.weights == "none" else args.weights
+        print(beam_bench(args.model, images=args.images, weights=weights, rounds=args.rounds))
         return 0
     if args.int8:
         from zoo.bench_int8 import int8_bench
@@ -467,7 +574,36 @@ def _shared_flags() -> dict[str, argparse.ArgumentParser]:
         help="with --precision int8: images (a folder, glob or .txt list) to calibrate on, "
         "half of them, and check on, the other half (default: zoo's own sample images)",
     )
-    return {"offline": offline, "runtime": runtime, "batch": batch}
+    scale = argparse.ArgumentParser(add_help=False)
+    scale.add_argument(
+        "--engine",
+        choices=("local", "beam"),
+        default="local",
+        help="local (default): this process; beam: an Apache Beam pipeline writing shards to "
+        "--out (a folder; a rerun skips finished shards; needs the beam extra). Beam's own "
+        "--flag=value pipeline options may follow",
+    )
+    scale.add_argument(
+        "--runner",
+        choices=("direct", "prism", "flink", "spark", "dataflow"),
+        default="direct",
+        help="with --engine beam: the Beam runner (default direct: worker processes here)",
+    )
+    scale.add_argument(
+        "--workers", type=int, default=None, help="with --engine beam: workers (default: cores)"
+    )
+    scale.add_argument(
+        "--shard-size",
+        type=int,
+        default=None,
+        help="with --engine beam: images per output shard (default 1000)",
+    )
+    scale.add_argument(
+        "--merge",
+        metavar="DIR",
+        help="join the shards of an --engine beam run in DIR into one --out file, in order",
+    )
+    return {"offline": offline, "runtime": runtime, "batch": batch, "scale": scale}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -479,6 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     shared = _shared_flags()
     offline, runtime, batch = shared["offline"], shared["runtime"], shared["batch"]
+    scale = shared["scale"]
 
     sub = commands.add_parser("list", help="list the registered models")
     sub.add_argument(
@@ -509,17 +646,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_info)
 
-    sub = commands.add_parser("predict", help="classify images", parents=[offline, runtime, batch])
+    sub = commands.add_parser(
+        "predict", help="classify images", parents=[offline, runtime, batch, scale]
+    )
     sub.add_argument(
         "images",
-        nargs="+",
+        nargs="*",
         metavar="SRC",
         help="image files, folders (recursive), globs or .txt lists of paths",
     )
     sub.add_argument(
         "--model",
-        required=True,
-        help="registry name (mnist_convnet), a run directory or a .keras file",
+        help="registry name (mnist_convnet), a run directory or a .keras file (required)",
+    )
+    sub.add_argument(
+        "--out",
+        help="with --engine beam: the folder of JSON-lines shards; with --merge: the .jsonl",
+    )
+    sub.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="with --engine beam or --merge: start --out again instead of resuming it",
     )
     sub.add_argument(
         "--weights",
@@ -546,21 +693,27 @@ def build_parser() -> argparse.ArgumentParser:
         "0.875 with --crop center)",
     )
     sub.add_argument("--json", action="store_true")
-    sub.set_defaults(handler=cmd_predict)
+    sub.set_defaults(handler=cmd_predict, parser=sub)
 
     sub = commands.add_parser(
-        "features", help="extract features of a folder of images", parents=[offline, runtime, batch]
+        "features",
+        help="extract features of a folder of images",
+        parents=[offline, runtime, batch, scale],
     )
     sub.add_argument(
         "src",
-        nargs="+",
+        nargs="*",
         metavar="SRC",
         help="a folder (recursive; class sub-folders give labels), a glob, a .txt "
         "list of paths, or image files",
     )
-    sub.add_argument("--model", required=True)
+    sub.add_argument("--model", help="registry name, run directory or .keras file (required)")
     sub.add_argument("--stage", default="pooled", help="feature stage (default pooled)")
-    sub.add_argument("--out", help="output .h5 (resumable) or .npy")
+    sub.add_argument(
+        "--out",
+        help="output .h5 (resumable) or .npy; with --engine beam a folder of shards; with "
+        "--merge the joined .h5",
+    )
     sub.add_argument("--weights", default="default")
     sub.add_argument("--dtype", choices=("float32", "float16"), default="float32")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -580,7 +733,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="resuming, keep the files that failed before as failed (default: try them again)",
     )
-    sub.set_defaults(handler=cmd_features)
+    sub.set_defaults(handler=cmd_features, parser=sub)
 
     add_finetune_parser(commands, [offline, batch])
     add_tune_parser(commands, [offline, batch])
@@ -626,6 +779,12 @@ def build_parser() -> argparse.ArgumentParser:
         "int8's agreement with float32 on real photos per calibration recipe",
     )
     sub.add_argument("--photos", metavar="SRC", help="with --int8: more real photos to evaluate on")
+    sub.add_argument(
+        "--beam",
+        action="store_true",
+        help="instead: zoo features --engine beam (DirectRunner, 2 workers as threads and as "
+        "processes) vs the single process, wall, fixed and marginal throughput",
+    )
     sub.set_defaults(handler=cmd_bench)
 
     sub = commands.add_parser(
@@ -750,7 +909,11 @@ _python_format_warning = warnings.formatwarning
 
 def main(argv: Sequence[str] | None = None) -> int:
     warnings.formatwarning = _format_warning
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "engine", None) != "beam":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pipeline_options = extra  # Beam's own --flag=value options, for --engine beam
     if getattr(args, "offline", False):
         os.environ["ZOO_OFFLINE"] = "1"
     try:

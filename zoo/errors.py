@@ -44,3 +44,8 @@ class ZooWarning(UserWarning):
 class Preempted(ZooError):
     """Training stopped on a preemption signal (SIGTERM) after saving an aligned checkpoint;
     the same command run again resumes from it."""
+
+
+class PipelineError(ZooError):
+    """A Beam pipeline (``--engine beam``) that failed; the shards it wrote are kept, and the
+    same command run again goes on from them."""

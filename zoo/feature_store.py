@@ -380,14 +380,18 @@ class H5Store:
         if self.file is not None and self.file.id.valid:
             self.file.close()
 
-    def finish(self) -> FeatureResult:
-        import h5py
-
+    def complete(self) -> None:
+        """Write what is pending and close the file, whole (``finish`` also reads it back)."""
         if self.file is None:  # no batch had a readable image: a closed file of errors only
             self._finish_without_features()
         else:
             self._write_pending_errors()
             self.file.close()
+
+    def finish(self) -> FeatureResult:
+        import h5py
+
+        self.complete()
         with h5py.File(self.path, "r") as file:
             rows, errors = self.rows, self.errors
             return FeatureResult(
@@ -609,7 +613,21 @@ def open_store(
         return MemoryStore(source, dtype, out)
     if out.suffix not in (".h5", ".hdf5"):
         raise InputError(f"--out must end in .h5, .hdf5 or .npy, received {out}")
-    attrs = {
+    attrs = store_attrs(spec, stage, dtype, weights_sha256, runtime, precision, input_shape)
+    return H5Store(out, source, dtype, attrs, retry=retry, overwrite=overwrite)
+
+
+def store_attrs(
+    spec: ModelSpec,
+    stage: str,
+    dtype: str,
+    weights_sha256: str,
+    runtime: str,
+    precision: str = "float32",
+    input_shape: Sequence[int] | None = None,
+) -> dict[str, Any]:
+    """The attributes of a feature file (see the module docstring), dated now."""
+    return {
         "model": spec.name,
         "stage": stage,
         "preprocessing": spec.preprocessing,
@@ -619,6 +637,10 @@ def open_store(
         "precision": precision,
         "zoo_version": __version__,
         "weights_sha256": weights_sha256,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": now(),
     }
-    return H5Store(out, source, dtype, attrs, retry=retry, overwrite=overwrite)
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601 to the second, as zoo's files record dates."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

@@ -20,7 +20,7 @@ from typing import Any
 from zoo import background, registry
 from zoo.errors import InputError
 from zoo.feature_store import FeatureResult, check_resumable, open_store
-from zoo.inputs import checked_batch_size, find_sources, prepared_batches, report_skipped
+from zoo.inputs import checked_batch_size, labelled_sources, prepared_batches
 from zoo.models import check_stages, feature_model, load
 from zoo.quantized import check_precision
 
@@ -87,17 +87,7 @@ def extract_features(
     if dtype not in ("float32", "float16"):
         raise InputError(f"dtype must be float32 or float16, received {dtype!r}")
     batch_size = checked_batch_size(batch_size)
-    source = find_sources(src)
-    report_skipped(source)
-    if source.loose:
-        folder = src[0] if isinstance(src, (list, tuple)) else src  # one folder: from the CLI
-        raise InputError(
-            f"{folder} has class folders and {len(source.loose)} loose image(s) beside them "
-            f"({', '.join(Path(p).name for p in source.loose[:3])}"
-            f"{', ...' if len(source.loose) > 3 else ''}): the folders would give labels the "
-            "loose images do not have. Move them into a class folder, or name a glob "
-            f"('{Path(str(folder)) / '**' / '*'}') to read every image without labels"
-        )
+    source = labelled_sources(src)
     precision = check_precision(precision)
     done = 0
     if not overwrite:
@@ -105,7 +95,7 @@ def extract_features(
             out, spec, stage, precision, dtype=dtype, input_shape=input_shape,
             label_names=source.label_names, retry=retry,
         )  # fmt: skip
-    runner = _runner(
+    runner = features_runner(
         model_or_name, spec, stage, weights, runtime, input_shape, precision, calibration,
         images=len(source.paths) - done, trust=trust,
     )  # fmt: skip
@@ -146,7 +136,7 @@ def extract_features(
     return result
 
 
-def _runner(
+def features_runner(
     model_or_name, spec, stage, weights, runtime, input_shape, precision, calibration,
     images=None, trust=False,
 ):  # fmt: skip

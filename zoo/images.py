@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -22,24 +23,28 @@ MNIST_BOX = 20
 INK_FRACTION = 0.25
 
 
-def open_image(path: str | Path, min_side: int | None = None) -> Image.Image:
+def open_image(
+    path: str | Path, min_side: int | None = None, data: bytes | None = None
+) -> Image.Image:
     """Open and fully decode an image file, EXIF orientation applied, first frame if animated.
 
     ``min_side``: the caller will shrink the image so that no side needs more than this many
     pixels; a JPEG is then decoded at a reduced scale (libjpeg's DCT scaling), several times
-    faster, keeping both sides at least ``min_side``.
+    faster, keeping both sides at least ``min_side``. ``data``: the file's bytes, already read
+    (from object storage, say); ``path`` then only names it in messages.
 
     Raises:
         InputError: the file is missing, is a folder, or is not a readable image; the message
             names the path and the reason.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if not path.is_file():
-        raise InputError(f"{path}: not a file")
+    if data is None:
+        path = Path(path)
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if not path.is_file():
+            raise InputError(f"{path}: not a file")
     try:
-        with Image.open(path) as image:
+        with Image.open(path if data is None else io.BytesIO(data)) as image:
             check_pixels(image, path)
             image.seek(0)
             if min_side and image.format == "JPEG":

@@ -176,6 +176,27 @@ def report_skipped(source: Source) -> None:
         )
 
 
+def labelled_sources(src: str | Path | Sequence[str | Path]) -> Source:
+    """``find_sources(src)`` for a command that keeps labels (``zoo features``): the files not
+    read are reported on stderr, and loose images beside class folders are refused.
+
+    Raises:
+        InputError: as ``find_sources``, or loose images beside class folders (named).
+    """
+    source = find_sources(src)
+    report_skipped(source)
+    if source.loose:
+        folder = src[0] if isinstance(src, (list, tuple)) else src  # one folder: from the CLI
+        raise InputError(
+            f"{folder} has class folders and {len(source.loose)} loose image(s) beside them "
+            f"({', '.join(Path(p).name for p in source.loose[:3])}"
+            f"{', ...' if len(source.loose) > 3 else ''}): the folders would give labels the "
+            "loose images do not have. Move them into a class folder, or name a glob "
+            f"('{Path(str(folder)) / '**' / '*'}') to read every image without labels"
+        )
+    return source
+
+
 def checked_batch_size(batch_size: int | None) -> int:
     """``batch_size``, or ``DEFAULT_BATCH_SIZE`` for None; an ``InputError`` unless positive."""
     if batch_size is None:
@@ -196,9 +217,11 @@ def prepare_file(
     path: str | Path,
     crop_fraction: float | None = None,
     input_shape: Sequence[int] | None = None,
+    data: bytes | None = None,
 ) -> np.ndarray:
     """Decode one image file into one model input, the way ``spec`` wants it: resized RGB
-    pixels for ImageNet models, an MNIST-like digit for the MNIST ones.
+    pixels for ImageNet models, an MNIST-like digit for the MNIST ones. ``data``: the file's
+    bytes when the caller has read them (``path`` then only names the file).
 
     Raises:
         InputError: the file is missing or unreadable, or the model takes no image files.
@@ -208,13 +231,35 @@ def prepare_file(
     if spec.dataset == "imagenet":
         height, width = (input_shape or spec.input_shape)[:2]
         min_side = int(np.ceil(max(height, width) / (crop_fraction or 1.0)))
-    image = images.open_image(path, min_side=min_side)
+    image = images.open_image(path, min_side=min_side, data=data)
     try:
         return prepare_image(spec, image, crop_fraction, input_shape)
     except InputError as error:
         raise InputError(f"{path}: {error}") from None
     except Exception as error:  # a mode or size the converters choke on: this file only
         raise InputError(f"{path}: unreadable image ({type(error).__name__}: {error})") from None
+
+
+def try_prepare_file(
+    spec: ModelSpec,
+    path: str | Path,
+    crop_fraction: float | None = None,
+    input_shape: Sequence[int] | None = None,
+    data: bytes | None = None,
+) -> tuple[np.ndarray | None, str | None]:
+    """``(input, None)`` from ``prepare_file``, or ``(None, reason)`` for a file it cannot
+    read: whatever goes wrong decoding one file is that file's error, never the run's.
+
+    Example:
+        >>> try_prepare_file(zoo.get_spec("mnist_convnet"), "notes.txt")
+        (None, 'notes.txt: not an image file (Pillow cannot identify it)')
+    """
+    try:
+        return prepare_file(spec, path, crop_fraction, input_shape, data), None
+    except InputError as error:
+        return None, str(error)
+    except Exception as error:  # a decoder bug must not stop the run
+        return None, f"{path}: {type(error).__name__}: {error}"
 
 
 def prepare_files(
@@ -267,12 +312,7 @@ def prepared_batches(
 
     def prepare(index_path):
         index, path = index_path
-        try:
-            return index, prepare_file(spec, path, crop_fraction, input_shape), None
-        except InputError as error:
-            return index, None, str(error)
-        except Exception as error:  # a decoder bug must not stop the run
-            return index, None, f"{path}: {type(error).__name__}: {error}"
+        return index, *try_prepare_file(spec, path, crop_fraction, input_shape)
 
     ahead: queue.Queue = queue.Queue(maxsize=BATCHES_AHEAD)
     stop = threading.Event()

@@ -34,10 +34,10 @@ def prepare(request: dict[str, Any]) -> str:
             spec, request["weights"], "auto", trust=request.get("trust", False)
         )
     else:
-        from zoo.features import _runner
+        from zoo.features import features_runner
 
         shape = request.get("input_shape")
-        runner = _runner(
+        runner = features_runner(
             request["source"], spec, request["output"], request["weights"], "auto",
             tuple(shape) if shape else None, "float32", None, trust=request.get("trust", False),
         )  # fmt: skip
