@@ -244,17 +244,17 @@ def beam_features(
         spec, stage, dtype, engine.weights_sha256, engine.description, precision, input_shape
     )
 
-    def transform(threads: int | None):
-        from zoo.pipelines import features_pipeline
+    def handler(threads: int | None):
+        from zoo.pipeline_shards import ShardModelHandler
 
-        return features_pipeline(
-            model, stage=stage, weights=weights, runtime=engine.name, batch_size=batch_size,
-            dtype=dtype, input_shape=input_shape, precision=precision, calibration=calibration,
-            trust=trust, threads=threads,
+        return ShardModelHandler(
+            model, stage, weights=weights, runtime=engine.name, batch_size=batch_size,
+            input_shape=input_shape, precision=precision, calibration=calibration, trust=trust,
+            threads=threads,
         )  # fmt: skip
 
     return _sharded_run(
-        "features", out, source, settings, engine, weights, transform,
+        "features", out, source, settings, engine, weights, handler,
         {"attrs": attrs, "dtype": dtype}, shard_size=shard_size, runner=runner, workers=workers,
         options=options, overwrite=overwrite, progress=progress,
     )  # fmt: skip
@@ -307,31 +307,31 @@ def beam_predictions(
         "crop_fraction": crop_fraction,
     }
 
-    def transform(threads: int | None):
-        from zoo.pipelines import predictions_pipeline
+    def handler(threads: int | None):
+        from zoo.pipeline_shards import ShardModelHandler
 
-        return predictions_pipeline(
-            model, top=top, weights=weights, runtime=engine.name, batch_size=batch_size,
+        return ShardModelHandler(
+            model, "predictions", weights=weights, runtime=engine.name, batch_size=batch_size,
             crop_fraction=crop_fraction, precision=precision, calibration=calibration,
             trust=trust, threads=threads,
         )  # fmt: skip
 
     return _sharded_run(
-        "predictions", out, Source(source.paths), settings, engine, weights, transform,
-        {"model": spec.name}, shard_size=shard_size, runner=runner, workers=workers,
+        "predictions", out, Source(source.paths), settings, engine, weights, handler,
+        {"model": spec.name, "top": top}, shard_size=shard_size, runner=runner, workers=workers,
         options=options, overwrite=overwrite, progress=progress,
     )  # fmt: skip
 
 
 def _sharded_run(
     kind: str, out, source: Source, settings: dict[str, Any], engine, weights: Any,
-    make_transform, writer_settings: dict[str, Any], *, shard_size: int | None, runner: str,
+    make_handler, writer_settings: dict[str, Any], *, shard_size: int | None, runner: str,
     workers: int | None, options: Sequence[str], overwrite: bool, progress: bool | None,
 ) -> JobResult:  # fmt: skip
-    """Plan ``kind``'s shards in ``out`` and run the pipeline of ``make_transform(threads)``
-    over those not written yet, holding ``out`` for the whole run."""
+    """Plan ``kind``'s shards in ``out`` and run those not written yet through the model of
+    ``make_handler(threads)``, holding ``out`` for the whole run."""
     _check_one_model(engine, weights)
-    shard_size = checked_count(shard_size, "--shard-size") or sharding.DEFAULT_SHARD_SIZE
+    checked_count(shard_size, "--shard-size")
     checked_count(workers, "--workers")
     with sharding.locked(out):
         job = sharding.prepare(
@@ -341,7 +341,7 @@ def _sharded_run(
         if job.todo:
             parsed = pipeline_options(runner, workers, options)
             writer = _writer(kind, job, **writer_settings)
-            _run(job, make_transform(engine_threads(parsed)), writer, parsed, progress)
+            _run(job, make_handler(engine_threads(parsed)), writer, parsed, progress)
     return _result(job, engine.description)
 
 
@@ -352,29 +352,25 @@ def _writer(kind: str, job: sharding.Job, **settings):
     return WriteShard(kind, str(job.folder), files, job.label_names, settings)
 
 
-def _run(job: sharding.Job, transform, writer, options, progress: bool | None) -> None:
-    """Run the pipeline over ``job``'s unfinished shards, Beam's log in ``OUT/beam.log``."""
+def _run(job: sharding.Job, handler, writer, options, progress: bool | None) -> None:
+    """Run the pipeline over ``job``'s unfinished shards, Beam's log in ``OUT/beam.log``: the
+    shards spread over the workers, each run by RunInference with ``handler`` and written by
+    ``writer`` in the same worker."""
     import apache_beam as beam
-
-    from zoo.pipeline_shards import keyed_images, shard_items
+    from apache_beam.ml.inference.base import RunInference
 
     plan = [(shard.index, shard.first, shard.paths, shard.labels) for shard in job.todo]
     log = job.folder / sharding.LOG
     with _beam_log(log) as console, _progress(job, console, progress):
         try:
             pipeline = beam.Pipeline(options=options)
-            outputs = (
+            _ = (
                 pipeline
                 | "Plan" >> beam.Create(plan)
-                | "Images" >> beam.FlatMap(keyed_images)
                 | "Spread" >> beam.Reshuffle()
-                | "Zoo" >> transform
+                | "RunInference" >> RunInference(handler)
+                | "Write" >> beam.ParDo(writer)
             )
-            items = [
-                outputs[name] | f"Key {name}" >> beam.MapTuple(shard_items(name, writer.kind))
-                for name in (transform.output, "errors")
-            ]
-            _ = items | beam.Flatten() | beam.GroupByKey() | "Write" >> beam.ParDo(writer)
             pipeline.run().wait_until_finish()
         except Exception as error:
             raise PipelineError(

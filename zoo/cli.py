@@ -596,7 +596,8 @@ def _shared_flags() -> dict[str, argparse.ArgumentParser]:
         "--shard-size",
         type=int,
         default=None,
-        help="with --engine beam: images per output shard (default 1000)",
+        help="with --engine beam: images per output shard (default: about 16 shards, 32 to 1000 "
+        "images each)",
     )
     scale.add_argument(
         "--merge",

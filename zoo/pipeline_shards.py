@@ -1,52 +1,89 @@
-"""The Beam steps of a sharded ``--engine beam`` run around ``zoo.pipelines``' transforms:
-images keyed by shard, outputs and errors gathered per shard, and each shard written whole by
-the worker that gathered it (``zoo.sharding``). Used by ``zoo.beam_jobs``.
+"""The Beam steps of a sharded ``--engine beam`` run (``zoo.beam_jobs``): each planned shard is
+one element; ``ShardModelHandler`` runs it through zoo's decoder and the worker's shared model
+inside Beam's ``RunInference``, and ``WriteShard`` writes its file whole (``zoo.sharding``).
+
+A shard is the unit of work, not an image: a shard's rows then go straight from the model to
+its file in the same worker, so shards are written one by one as the job runs (a progress bar
+and a kill lose only the shards in flight). Grouping image outputs by shard instead would put a
+GroupByKey between the model and the files, and a batch pipeline writes nothing past a
+GroupByKey until every image is done.
 
 Example:
-    >>> list(keyed_images((3, 3000, ["a.jpg"], None)))
-    [((3, 3000, 'a.jpg', None), 'a.jpg')]
+    >>> handler = ShardModelHandler("mnist_convnet", "pooled", runtime="litert")
+    >>> result = handler.run_inference([(0, 0, ["7.png", "notes.txt"], None)], handler.load_model())
+    >>> rows, errors = result[0].inference
+    >>> [(position, path) for position, path, _, _ in rows], [path for _, path, _ in errors]
+    ([(0, '7.png')], ['notes.txt'])
 """
 
 from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.ml.inference.base import PredictionResult
 
-from zoo import sharding
+from zoo import registry, sharding
+from zoo.inputs import prepared_batches
+from zoo.pipelines import RankedPredictions, ZooModelHandler
 
 #: Test hook: after writing this many shards, a worker kills the whole run (SIGKILL to its
 #: process group), as a crash or a preempted machine would.
 KILL_AFTER_SHARDS = "ZOO_TEST_KILL_AFTER_SHARDS"
 
-
-def keyed_images(shard: tuple[int, int, list[str], list[int] | None]) -> Iterator[Any]:
-    """The images of one planned shard as ((shard, position, path, label), path)."""
-    index, first, paths, labels = shard
-    for offset, path in enumerate(paths):
-        label = labels[offset] if labels is not None else None
-        yield (index, first + offset, path, label), path
+#: A planned shard as the pipeline carries it: (index, first position, paths, labels or None).
+ShardPlan = tuple[int, int, list[str], "list[int] | None"]
 
 
-def shard_items(output: str, kind: str):
-    """A function from one element of ``output`` (``features``, ``predictions`` or
-    ``errors``) to (shard, item) for the shard writer of ``kind``."""
+class ShardModelHandler(ZooModelHandler):
+    """``ZooModelHandler`` whose examples are whole shards: each is decoded with zoo's threaded
+    decoder (``crop_fraction``, ``input_shape`` as for single images) and run ``batch_size``
+    images at a time; its inference is (rows, errors): (position, path, label, output) and
+    (position, path, reason)."""
 
-    def item(key, *value):
-        index, position, path, label = key
-        if output == "errors":
-            return index, ("error", position, path, value[1])
-        return index, ("row", position, path, label, value[0])
+    def __init__(self, model: str, output: str, *, crop_fraction: float | None = None, **kwargs):
+        super().__init__(model, output, **kwargs)
+        self.crop_fraction = crop_fraction
+        self.batch_size = self.batch_elements_kwargs()["max_batch_size"]
+        self._batching_kwargs = {"min_batch_size": 1, "max_batch_size": 1}  # a shard at a time
 
-    return item
+    def run_inference(
+        self, batch: Sequence[ShardPlan], model, inference_args: dict[str, Any] | None = None
+    ) -> Iterable[PredictionResult]:
+        spec = registry.get_spec(self.model)
+        results = []
+        for shard in batch:
+            _, first, paths, labels = shard
+            rows, errors = [], []
+            for indices, inputs, failed in prepared_batches(
+                spec, paths, self.batch_size, crop_fraction=self.crop_fraction,
+                input_shape=self.input_shape,
+            ):  # fmt: skip
+                errors += [(first + i, paths[i], reason) for i, reason in failed]
+                if inputs is None:
+                    continue
+                with model.lock:
+                    values = model.run(inputs)
+                rows += [
+                    (first + i, paths[i], labels[i] if labels is not None else None, value)
+                    for i, value in zip(indices, values, strict=True)
+                ]
+            results.append(PredictionResult(shard, (rows, errors), model.description))
+        return results
+
+    def get_num_bytes(self, batch: Sequence[ShardPlan]) -> int:
+        return sum(len(shard[2]) for shard in batch)  # images, as a measure of work
 
 
 class WriteShard(beam.DoFn):
-    """(shard, items) -> the shard's file, written whole (``zoo.sharding``); yields the file."""
+    """A shard's (rows, errors) -> its file, written whole; yields the file's path.
+
+    ``settings``: ``attrs`` and ``dtype`` for features; ``model`` and ``top`` for predictions.
+    """
 
     def __init__(
         self,
@@ -59,33 +96,27 @@ class WriteShard(beam.DoFn):
         self.kind, self.folder, self.files = kind, folder, files
         self.label_names, self.settings = label_names, settings
 
-    def process(self, element) -> Iterator[str]:
-        index, items = element
+    def process(self, element: PredictionResult) -> Iterator[str]:
+        index, _, paths, _ = element.example
+        rows, errors = element.inference
         path = Path(self.folder) / self.files[index]
-        rows = [item for item in items if item[0] == "row"]
-        errors = [item for item in items if item[0] == "error"]
         if self.kind == "features":
             sharding.write_feature_shard(
-                path,
-                [item[2] for item in sorted(rows + errors, key=lambda item: item[1])],
-                [item[1:] for item in rows],
-                [item[1:] for item in errors],
-                attrs=self.settings["attrs"],
-                label_names=self.label_names,
-                dtype=self.settings["dtype"],
-            )
+                path, paths, rows, errors, attrs=self.settings["attrs"],
+                label_names=self.label_names, dtype=self.settings["dtype"],
+            )  # fmt: skip
         else:
-            model = self.settings["model"]
-            sharding.write_prediction_shard(
-                path,
-                [(item[1], item[4]) for item in rows]
-                + [
-                    (item[1], {"file": item[2], "model": model, "error": item[3]})
-                    for item in errors
-                ],
-            )
+            sharding.write_prediction_shard(path, self._ranked(rows, errors))
         _maybe_kill(Path(self.folder))
         yield str(path)
+
+    def _ranked(self, rows, errors) -> list[tuple[int, dict[str, Any]]]:
+        """Each image's line as ``zoo predict --json`` gives it, by position."""
+        ranked = RankedPredictions(self.settings["model"], self.settings["top"])
+        return [(position, ranked.entry(file, row)) for position, file, _, row in rows] + [
+            (position, {"file": file, "model": ranked.name, "error": reason})
+            for position, file, reason in errors
+        ]
 
 
 def _maybe_kill(folder: Path) -> None:

@@ -183,20 +183,25 @@ class _Features:
         return key_path[0], np.asarray(result.inference).astype(self.dtype, copy=False)
 
 
-class _Ranked:
+class RankedPredictions:
+    """A model's probability vectors as ``zoo predict --json`` lines: the ``top`` classes with
+    their labels (and WordNet ids for ImageNet)."""
+
     def __init__(self, model: str, top: int):
-        self.model, self.top = model, top
         spec = registry.get_spec(model)
+        self.name, self.top = spec.name, top
         self.names = labels_lib.names(spec.labels, spec.num_classes)
         self.wordnet_ids = labels_lib.wordnet_ids(spec.labels)
-        self.name = spec.name
 
-    def __call__(self, key_path, result):
+    def entry(self, path: str, probabilities) -> dict[str, Any]:
         from zoo.prediction import top_k
 
+        ranked = top_k(np.asarray(probabilities), self.top, self.names, self.wordnet_ids)
+        return {"file": path, "model": self.name, "top": ranked}
+
+    def __call__(self, key_path, result):
         key, path = key_path
-        ranked = top_k(np.asarray(result.inference), self.top, self.names, self.wordnet_ids)
-        return key, {"file": path, "model": self.name, "top": ranked}
+        return key, self.entry(path, result.inference)
 
 
 def features_pipeline(
@@ -255,4 +260,4 @@ def predictions_pipeline(
         threads=threads,
     )  # fmt: skip
     decode = DecodeImages(model, None, crop_fraction)
-    return _Outputs("predictions", decode, handler, _Ranked(model, top))
+    return _Outputs("predictions", decode, handler, RankedPredictions(model, top))

@@ -35,7 +35,7 @@ import numpy as np
 
 from zoo.errors import InputError
 from zoo.feature_store import H5Store, now, open_for_reading
-from zoo.files import LockedError, atomic_path, atomic_write, file_lock
+from zoo.files import LockedError, atomic_path, atomic_write, check_writable_folder, file_lock
 from zoo.inputs import Source
 from zoo.run_dir import differences
 from zoo.version import __version__
@@ -45,8 +45,11 @@ KINDS = {"features": ".h5", "predictions": ".jsonl"}
 MANIFEST = "manifest.json"
 #: Beam's log of the run, beside the shards.
 LOG = "beam.log"
-#: Images per shard when the caller does not say.
-DEFAULT_SHARD_SIZE = 1000
+#: Images per shard when the caller does not say: enough shards (``TARGET_SHARDS``) for the
+#: workers to share evenly, each at most ``MAX_SHARD_SIZE`` images and at least ``MIN``.
+TARGET_SHARDS = 16
+MAX_SHARD_SIZE = 1000
+MIN_SHARD_SIZE = 32
 #: Feature rows read or written at a time while merging.
 MERGE_ROWS = 4096
 
@@ -86,6 +89,18 @@ def paths_digest(shard: Shard) -> str:
     for path in shard.paths:
         digest.update(path.encode() + b"\0")
     return digest.hexdigest()
+
+
+def default_shard_size(images: int) -> int:
+    """Images per shard for a run of ``images``: about ``TARGET_SHARDS`` shards (so that up to
+    a dozen workers get an even share, and a kill loses little), within bounds. It depends
+    on the image count only, so a rerun plans the same shards.
+
+    Example:
+        >>> default_shard_size(1024), default_shard_size(1_000_000)
+        (64, 1000)
+    """
+    return min(MAX_SHARD_SIZE, max(MIN_SHARD_SIZE, -(-images // TARGET_SHARDS)))
 
 
 def plan(kind: str, source: Source, shard_size: int) -> list[Shard]:
@@ -131,7 +146,7 @@ def prepare(
     source: Source,
     settings: dict[str, Any],
     *,
-    shard_size: int = DEFAULT_SHARD_SIZE,
+    shard_size: int | None = None,
     runtime: str = "",
     overwrite: bool = False,
 ) -> Job:
@@ -147,6 +162,7 @@ def prepare(
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"--out {folder} is a file; a sharded run writes a folder")
+    shard_size = shard_size or default_shard_size(len(source.paths))
     shards = plan(kind, source, shard_size)
     manifest = {
         "kind": kind,
@@ -191,8 +207,12 @@ def prepare(
 def locked(folder: str | Path) -> Iterator[None]:
     """Hold ``folder`` for one run: a second run on it at the same time is refused (it would
     race to write the manifest and the same shards)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--out {folder} is a file; a sharded run writes a folder")
+    check_writable_folder(folder, "the --out folder")
     try:
-        with file_lock(Path(folder) / ".lock", wait=False):
+        with file_lock(folder / ".lock", wait=False):
             yield
     except LockedError:
         raise InputError(
