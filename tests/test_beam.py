@@ -259,7 +259,9 @@ def test_a_csv_list_gives_its_path_column(tmp_path):
     from zoo.beam_jobs import beam_sources
 
     (tmp_path / "list.csv").write_text("label,path\nseven,a/7.png\nnine,/abs/9.png\n")
-    assert beam_sources(tmp_path / "list.csv").paths == [str(tmp_path / "a/7.png"), "/abs/9.png"]
+    assert beam_sources(tmp_path / "list.csv").paths == ["a/7.png", "/abs/9.png"]
+    (tmp_path / "plain.csv").write_text("x/1.png\ny/2.png\n")  # no header: the first column
+    assert beam_sources(tmp_path / "plain.csv").paths == ["x/1.png", "y/2.png"]
 
 
 def test_without_beam_the_error_says_what_to_install(monkeypatch):

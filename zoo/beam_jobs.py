@@ -32,7 +32,7 @@ from typing import Any, TextIO
 
 from zoo import registry, sharding
 from zoo.errors import InputError, PipelineError
-from zoo.feature_store import input_size, store_attrs
+from zoo.feature_store import check_dtype, input_size, store_attrs
 from zoo.inputs import Source, checked_batch_size, checked_count, find_sources, labelled_sources
 from zoo.models import check_stages
 from zoo.quantized import check_precision
@@ -110,7 +110,7 @@ def _matched(pattern: str) -> list[str]:
 
 def _csv_paths(path: Path) -> list[str]:
     """The ``path`` column of a CSV list of images (or its first column when none is called
-    path or file), relative paths taken from the CSV's folder as a ``.txt`` list's are."""
+    path, file or filename), each path as written, like the lines of a ``.txt`` list."""
     try:
         with open(path, newline="") as handle:
             rows = list(csv.reader(handle))
@@ -122,11 +122,7 @@ def _csv_paths(path: Path) -> list[str]:
     column = next((header.index(n) for n in ("path", "file", "filename") if n in header), None)
     body = rows[1:] if column is not None else rows
     column = column or 0
-    return [
-        row[column].strip() if "://" in row[column] else str(path.parent / row[column].strip())
-        for row in body
-        if len(row) > column and row[column].strip()
-    ]
+    return [row[column].strip() for row in body if len(row) > column and row[column].strip()]
 
 
 def pipeline_options(runner: str, workers: int | None, options: Sequence[str] = ()):
@@ -222,8 +218,7 @@ def beam_features(
     model, weights = _absolute(model), _absolute(weights)
     spec = registry.get_spec(model)
     check_stages(spec, [stage])
-    if dtype not in ("float32", "float16"):
-        raise InputError(f"dtype must be float32 or float16, received {dtype!r}")
+    check_dtype(dtype)
     batch_size = checked_batch_size(batch_size)
     precision = check_precision(precision)
     source = beam_sources(src)

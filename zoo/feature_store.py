@@ -586,6 +586,13 @@ def check_resumable(
     return rows + (0 if retry else errors)
 
 
+def check_dtype(dtype: str) -> str:
+    """``dtype`` when features can be stored in it (float32, float16); else an ``InputError``."""
+    if dtype not in ("float32", "float16"):
+        raise InputError(f"dtype must be float32 or float16, received {dtype!r}")
+    return dtype
+
+
 def input_size(input_shape: Sequence[int] | None) -> str:
     """``"HxW"`` of an input shape a run asks for, or ``""`` for the spec's own."""
     return "x".join(str(int(d)) for d in input_shape[:2]) if input_shape else ""

@@ -19,7 +19,7 @@ from typing import Any
 
 from zoo import background, registry
 from zoo.errors import InputError
-from zoo.feature_store import FeatureResult, check_resumable, open_store
+from zoo.feature_store import FeatureResult, check_dtype, check_resumable, open_store
 from zoo.inputs import checked_batch_size, labelled_sources, prepared_batches
 from zoo.models import check_stages, feature_model, load
 from zoo.quantized import check_precision
@@ -84,8 +84,7 @@ def extract_features(
         model_or_name if isinstance(model_or_name, str) else model_or_name.name
     )
     check_stages(spec, [stage])
-    if dtype not in ("float32", "float16"):
-        raise InputError(f"dtype must be float32 or float16, received {dtype!r}")
+    check_dtype(dtype)
     batch_size = checked_batch_size(batch_size)
     source = labelled_sources(src)
     precision = check_precision(precision)

@@ -181,12 +181,6 @@ def prepare(
         else:
             _check_same_run(folder, read_manifest(folder), manifest)
             manifest = read_manifest(folder)
-            if settings.get("weights_sha256") == "none":
-                raise InputError(
-                    f"{folder} holds shards computed with random weights (--weights none), "
-                    "which every run draws anew: they cannot be added to. Choose another --out, "
-                    "or pass --overwrite to start again"
-                )
     elif folder.exists() and any(
         not name.startswith(".") and name != LOG for name in os.listdir(folder)
     ):
@@ -200,6 +194,13 @@ def prepare(
         atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1))
     job = Job(kind, folder, manifest, shards)
     job.todo = [shard for shard in shards if not shard_done(job, shard)]
+    resumed = len(job.todo) < len(shards)
+    if resumed and job.todo and settings.get("weights_sha256") == "none":
+        raise InputError(
+            f"{folder} holds shards computed with random weights (--weights none), which every "
+            "run draws anew: they cannot be added to. Choose another --out, or pass --overwrite "
+            "to start again"
+        )
     return job
 
 
