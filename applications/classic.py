@@ -204,6 +204,50 @@ def build_mnist_autoencoder(inputs, x, code_size: int = 32):
     return AutoencoderClassifier(inputs, out, decoder=decoder)
 
 
+#: Members of the shipped MNIST committee, and the width of each member's ``pooled`` features.
+COMMITTEE_MEMBERS = 9
+COMMITTEE_FEATURES = 150
+
+
+def committee_column(x, prefix: str = ""):
+    """One committee member, a column of Cireșan, Meier & Schmidhuber (2012) with batch norm:
+    conv 20@5x5, max-pool, conv 40@5x5, max-pool, dense 150, dropout 0.3, softmax. Returns its
+    (features, probabilities) tensors; layer names start with ``prefix``."""
+    import keras
+
+    for index, filters in enumerate((20, 40), start=1):
+        x = keras.layers.Conv2D(filters, 5, use_bias=False, name=f"{prefix}conv{index}")(x)
+        x = keras.layers.BatchNormalization(name=f"{prefix}bn{index}")(x)
+        x = keras.layers.ReLU(name=f"{prefix}relu{index}")(x)
+        x = keras.layers.MaxPooling2D(name=f"{prefix}pool{index}")(x)
+    x = keras.layers.Flatten(name=f"{prefix}flatten")(x)
+    x = keras.layers.Dense(COMMITTEE_FEATURES, use_bias=False, name=f"{prefix}dense")(x)
+    x = keras.layers.BatchNormalization(name=f"{prefix}bn_dense")(x)
+    features = keras.layers.ReLU(name=f"{prefix}features")(x)
+    x = keras.layers.Dropout(0.3, name=f"{prefix}dropout")(features)
+    logits = keras.layers.Dense(10, name=f"{prefix}logits")(x)
+    return features, keras.layers.Activation("softmax", name=f"{prefix}probabilities")(logits)
+
+
+def build_mnist_committee_member(inputs, x):
+    """One member of ``mnist_committee`` as a model of its own (what training fits)."""
+    import keras
+
+    _, probabilities = committee_column(x)
+    return keras.Model(inputs, probabilities, name="mnist_committee_member")
+
+
+def build_mnist_committee(inputs, x, members: int = COMMITTEE_MEMBERS):
+    """``members`` columns (``committee_column``, layers ``m0_``, ``m1_`` ...) whose class
+    probabilities are averaged; its ``pooled`` stage concatenates their dense features (the
+    layers ``m*_features``)."""
+    import keras
+
+    columns = [committee_column(x, prefix=f"m{index}_") for index in range(members)]
+    outputs = keras.layers.Average(name="probabilities")([p for _, p in columns])
+    return keras.Model(inputs, outputs)
+
+
 def build_mnist_rnn(inputs, x, units: int = 128):
     """An LSTM that reads the 28 rows of a digit as a sequence of 28 vectors."""
     import keras

@@ -132,3 +132,16 @@ def test_int8_bench_measures_both_precisions_and_each_calibration_recipe(tmp_pat
         agreement, in_top5, cosine = (row.split("|")[i].strip() for i in (2, 3, 4))
         assert 0 <= float(agreement.rstrip("%")) <= float(in_top5.rstrip("%")) <= 100
         assert 0.5 < float(cosine) <= 1.0
+
+
+def test_an_mnist_model_is_benchmarked_against_the_convnet(monkeypatch):
+    import zoo.engines
+    from zoo.bench_mnist import mnist_bench
+
+    monkeypatch.setattr(zoo.engines, "installed", lambda: ["tf"])
+    report = mnist_bench("mnist_rnn", batch_size=64, rounds=1)
+    header, rule, row = report.splitlines()[2:5]
+    assert "`mnist_rnn`" in header and "`mnist_rnn` / `mnist_convnet`" in header
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[0] == "tf" and float(cells[1]) > 0 and float(cells[2]) > 0
+    assert float(cells[3]) == pytest.approx(float(cells[1]) / float(cells[2]), rel=0.02, abs=0.01)

@@ -316,6 +316,11 @@ def cmd_bench(args) -> int:
     if args.batch_sweep:
         print(batch_sweep(args.model, weights=args.weights))
         return 0
+    if registry.get_spec(args.model).dataset == "mnist":
+        from zoo.bench_mnist import mnist_bench
+
+        print(mnist_bench(args.model, rounds=args.rounds))
+        return 0
     if args.beam:
         from zoo.bench_beam import beam_bench
 

@@ -55,4 +55,7 @@ RECIPES = {
     ),
 }
 
+#: Each member of mnist_committee (zoo.classics.committee), on freshly distorted digits.
+COMMITTEE_RECIPE = Recipe("adam", 3e-3, epochs=20)
+
 PERCEPTRON_MAX_EPOCHS = 20
