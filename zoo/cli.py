@@ -592,7 +592,8 @@ def _shared_flags() -> dict[str, argparse.ArgumentParser]:
         "--runner",
         choices=("direct", "prism", "flink", "spark", "dataflow"),
         default="direct",
-        help="with --engine beam: the Beam runner (default direct: worker processes here)",
+        help="with --engine beam: the Beam runner (default direct: workers on this machine, as "
+        "threads; --direct_running_mode=multi_processing makes them processes)",
     )
     scale.add_argument(
         "--workers", type=int, default=None, help="with --engine beam: workers (default: cores)"
