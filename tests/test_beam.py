@@ -228,6 +228,8 @@ def test_a_rerun_with_other_settings_or_images_is_refused(tmp_path):
 
 def test_a_damaged_shard_is_written_again_and_merge_waits_for_every_shard(tmp_path, capsys):
     job = _job(tmp_path)
+    with pytest.raises(InputError, match="holds features shards, not predictions"):
+        sharding.merge(job.folder, tmp_path / "all.jsonl", kind="predictions")
     (job.folder / job.todo[0].file).write_bytes(b"HDF5 truncated")
     again = _job(tmp_path)
     assert len(again.todo) == 3 and "written again" in capsys.readouterr().err
@@ -253,6 +255,15 @@ def test_cli_refuses_beam_flags_without_the_beam_engine(tmp_path):
         tmp_path / "o", "--direct_running_mode=bogus",
     )  # fmt: skip
     assert result.returncode == 2 and "invalid choice: 'bogus'" in result.stderr
+    beam = ["features", digit, "--model", "mnist_convnet", "--engine", "beam", "--out"]
+    result = run_zoo(*beam, tmp_path / "o", "--weigths", "none")  # a typo, not Beam's
+    assert result.returncode == 2 and "unrecognized arguments: --weigths none" in result.stderr
+    result = run_zoo(*beam, tmp_path / "o", "--weigths=none")
+    assert result.returncode == 2 and "neither zoo's nor Beam's: --weigths" in result.stderr
+    result = run_zoo(*beam, tmp_path / "o", "--runner", "spark", "--workers", "4")
+    assert (
+        result.returncode == 2 and "--workers is for the direct, dataflow, flink" in result.stderr
+    )
 
 
 def test_a_csv_list_gives_its_path_column(tmp_path):
@@ -284,9 +295,61 @@ def test_random_weights_are_never_mixed_across_workers_or_runs(tmp_path):
     digit = str(SAMPLES / "digit_1.png")
     with pytest.raises(InputError, match="other random weights"):
         beam_features("mnist_convnet", digit, tmp_path / "a", weights="none", runtime="tf")
-    _job(tmp_path, weights_sha256="none")
+    job = _job(tmp_path, weights_sha256="none")
+    assert len(_job(tmp_path, weights_sha256="none").todo) == 3  # nothing written: no mixing
+    first = job.todo[0]
+    rows = [(i, path, None, np.zeros(4, "float32")) for i, path in enumerate(first.paths)]
+    sharding.write_feature_shard(
+        job.folder / first.file, first.paths, rows, [], attrs={}, label_names=None,
+        dtype="float32",
+    )  # fmt: skip
     with pytest.raises(InputError, match="random weights .* cannot be added to"):
         _job(tmp_path, weights_sha256="none")
     (tmp_path / "logged").mkdir()
     (tmp_path / "logged" / sharding.LOG).write_text("a crashed start")
+    (tmp_path / "logged" / "manifest.json.k2x9.tmp").write_text("killed mid-write")
     sharding.prepare(tmp_path / "logged", "features", Source(["x.png"]), {})  # not foreign
+    assert not (tmp_path / "logged" / "manifest.json.k2x9.tmp").exists()
+
+
+def test_images_on_a_beam_filesystem_are_listed_and_read_through_it(tmp_path):
+    """gs:// and s3:// go through Beam's FileSystems: here a filesystem of the test's own,
+    ``zootest://``, over a local folder."""
+    from apache_beam.io.filesystem import FileMetadata
+    from apache_beam.io.localfilesystem import LocalFileSystem
+
+    prefix = "zootest://"
+
+    class PrefixedFileSystem(LocalFileSystem):
+        @classmethod
+        def scheme(cls):
+            return "zootest"
+
+        def open(self, path, *args, **kwargs):
+            return super().open(path.removeprefix(prefix), *args, **kwargs)
+
+        def match(self, patterns, limits=None):
+            results = super().match([p.removeprefix(prefix) for p in patterns], limits)
+            for result in results:
+                result.metadata_list = [
+                    FileMetadata(prefix + m.path, m.size_in_bytes) for m in result.metadata_list
+                ]
+            return results
+
+    for digit in (2, 6):
+        shutil.copy(SAMPLES / f"digit_{digit}.png", tmp_path / f"{digit}.png")
+    (tmp_path / "9.png").write_text("not an image")
+    job = beam_features(
+        "mnist_convnet", f"{prefix}{tmp_path}/*.png", tmp_path / "out", runtime=RUNTIME,
+        workers=2, progress=False,
+    )  # fmt: skip
+    assert job.rows == 2 and [os.path.basename(p) for p, _ in job.errors] == ["9.png"]
+    local = zoo.extract_features(
+        "mnist_convnet", [tmp_path / "2.png", tmp_path / "6.png"], runtime=RUNTIME
+    )
+    sharding.merge(tmp_path / "out", tmp_path / "all.h5")
+    order, rows, _, _, _ = _rows(tmp_path / "all.h5")
+    assert order == [f"{prefix}{tmp_path}/2.png", f"{prefix}{tmp_path}/6.png"]
+    np.testing.assert_allclose(
+        np.stack([rows[p][0] for p in order]), local.features, rtol=1e-5, atol=1e-6
+    )

@@ -227,7 +227,9 @@ def test_sigterm_on_one_device_saves_the_step_and_resumes_to_the_same_weights(tm
     assert (state["phase"], state["epoch"], state["partial"]["batches"]) == (2, 1, 3)
     code, output = finish(start_child(data, out, weights, options))
     assert code == 0, output
-    assert largest_difference(weights_of(weights), reference) < 1e-6
+    # Two processes' float32 sums may differ in the last bits (oneDNN's threads under load):
+    # 1.5e-6 seen once in CI; a lost or repeated batch moves weights by far more than 1e-5.
+    assert largest_difference(weights_of(weights), reference) < 1e-5
     history = json.loads((out / "run.json").read_text())["history"]
     assert [(row["phase"], row["epoch"]) for row in history] == [(1, 1), (2, 1), (2, 2)]
 

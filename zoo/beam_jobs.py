@@ -37,6 +37,8 @@ from zoo.inputs import Source, checked_batch_size, checked_count, find_sources, 
 from zoo.models import check_stages
 from zoo.quantized import check_precision
 
+#: The pipeline option ``--workers`` becomes on the runners other than the DirectRunner.
+WORKERS_OPTION = {"dataflow": "--num_workers", "flink": "--parallelism"}
 #: ``--runner`` names and the Beam runners they stand for.
 RUNNERS = {
     "direct": "DirectRunner",
@@ -141,17 +143,26 @@ def pipeline_options(runner: str, workers: int | None, options: Sequence[str] = 
             f"--direct_num_workers={workers or os.cpu_count() or 1}",
         ]
     elif workers:
-        flags.append(f"{'--num_workers' if runner == 'dataflow' else '--parallelism'}={workers}")
+        if runner not in WORKERS_OPTION:
+            raise InputError(
+                f"--workers is for the {', '.join(['direct', *WORKERS_OPTION])} runners; give "
+                f"the {runner} runner's own option for its parallelism"
+            )
+        flags.append(f"{WORKERS_OPTION[runner]}={workers}")
     parsed = PipelineOptions([*flags, *options])
     usage = io.StringIO()
     try:
-        with contextlib.redirect_stderr(usage):
-            parsed.get_all_options()  # parse now: a bad value is the user's error, not an exit
+        with contextlib.redirect_stderr(usage):  # parse now: a bad value is an error, not exit
+            known = parsed.get_all_options()
+            unknown = set(parsed.get_all_options(retain_unknown_options=True)) - set(known)
     except SystemExit:
         reason = usage.getvalue().strip().splitlines()[-1:] or ["unparseable"]
         raise InputError(
             f"Beam's pipeline options {' '.join(options)}: {reason[0].split('error: ')[-1]}"
         ) from None
+    if unknown:
+        names = ", ".join(f"--{name}" for name in sorted(unknown))
+        raise InputError(f"Unknown option(s), neither zoo's nor Beam's: {names}")
     return parsed
 
 
@@ -171,13 +182,28 @@ def engine_threads(options) -> int | None:
 
 
 def _absolute(name: Any) -> Any:
-    """A run directory, model or weights file named relative to here, as workers find it."""
-    return str(Path(name).resolve()) if isinstance(name, str) and Path(name).exists() else name
+    """A run directory, model or weights file named relative to here, as workers find it
+    (a registry name, ``default`` or ``none`` stays a name, whatever lies in this folder)."""
+    if not isinstance(name, str) or name in ("default", "none") or name in registry.list_models():
+        return name
+    return str(Path(name).resolve()) if Path(name).exists() else name
+
+
+def _calibration_key(spec, precision: str, calibration: Any) -> str | None:
+    """What the int8 model depends on besides the weights: the digest of its calibration
+    images (``None`` in float32), so that a rerun never adds shards of another int8 model."""
+    if precision != "int8":
+        return None
+    from zoo.quantized import default_images, images_digest
+
+    files = find_sources(calibration).paths if calibration is not None else default_images(spec)
+    return images_digest(files)
 
 
 def _check_one_model(engine, weights: Any) -> None:
     """Every worker must compute with the same model: random weights (``--weights none``) on
-    TensorFlow would be drawn anew by each worker (a file engine's artefact is made once)."""
+    TensorFlow would be drawn anew by each worker (a file engine's artefact is made once by the
+    driver, for the workers of this machine)."""
     if weights in (None, "none") and engine.name == "tf":
         raise InputError(
             "--weights none on the tf runtime would give each Beam worker other random weights; "
@@ -232,6 +258,7 @@ def beam_features(
         "stage": stage,
         "weights_sha256": engine.weights_sha256,
         "precision": precision,
+        "calibration": _calibration_key(spec, precision, calibration),
         "dtype": dtype,
         "input_size": input_size(input_shape),
     }
@@ -298,6 +325,7 @@ def beam_predictions(
         "model": spec.name,
         "weights_sha256": engine.weights_sha256,
         "precision": precision,
+        "calibration": _calibration_key(spec, precision, calibration),
         "top": top,
         "crop_fraction": crop_fraction,
     }
@@ -337,7 +365,7 @@ def _sharded_run(
             parsed = pipeline_options(runner, workers, options)
             writer = _writer(kind, job, **writer_settings)
             _run(job, make_handler(engine_threads(parsed)), writer, parsed, progress)
-    return _result(job, engine.description)
+        return _result(job, engine.description)
 
 
 def _writer(kind: str, job: sharding.Job, **settings):

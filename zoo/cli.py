@@ -139,6 +139,8 @@ def _check_scale_out(args, sources: list[str]) -> None:
     if args.merge is not None:
         if sources or args.model:
             error("--merge DIR takes no SRC and no --model: it joins the shards DIR holds")
+        if args.engine == "beam" or args.pipeline_options:
+            error("--merge joins finished shards; it takes no --engine beam or Beam options")
         if not args.out:
             error("--merge DIR needs --out FILE, the joined file")
         return
@@ -173,10 +175,10 @@ def _scale_options(args) -> dict:
     }
 
 
-def cmd_merge(args) -> int:
+def cmd_merge(args, kind: str) -> int:
     from zoo.sharding import merge
 
-    summary = merge(args.merge, args.out, overwrite=args.overwrite)
+    summary = merge(args.merge, args.out, overwrite=args.overwrite, kind=kind)
     print(
         f"merged {args.merge}: {summary.rows} images"
         + (f", {len(summary.errors)} unreadable files" if summary.errors else "")
@@ -205,7 +207,7 @@ def cmd_predict(args) -> int:
 
     _check_scale_out(args, args.images)
     if args.merge is not None:
-        return cmd_merge(args)
+        return cmd_merge(args, "predictions")
     if args.engine == "beam":
         from zoo.beam_jobs import beam_predictions
 
@@ -255,7 +257,7 @@ def cmd_features(args) -> int:
 
     _check_scale_out(args, args.src)
     if args.merge is not None:
-        return cmd_merge(args)
+        return cmd_merge(args, "features")
     if args.engine == "beam":
         from zoo.beam_jobs import beam_features
 
@@ -918,7 +920,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.formatwarning = _format_warning
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and getattr(args, "engine", None) != "beam":
+    if extra and (
+        getattr(args, "engine", None) != "beam" or any(not a.startswith("--") for a in extra)
+    ):  # Beam's options are --flag or --flag=value; anything else is a mistake to say
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.pipeline_options = extra  # Beam's own --flag=value options, for --engine beam
     if getattr(args, "offline", False):

@@ -19,7 +19,7 @@ import os
 import queue
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -246,15 +246,19 @@ def try_prepare_file(
     crop_fraction: float | None = None,
     input_shape: Sequence[int] | None = None,
     data: bytes | None = None,
+    read: Callable[[str], bytes | None] | None = None,
 ) -> tuple[np.ndarray | None, str | None]:
     """``(input, None)`` from ``prepare_file``, or ``(None, reason)`` for a file it cannot
     read: whatever goes wrong decoding one file is that file's error, never the run's.
+    ``read(path)``: the file's bytes when they are not on a local disk (``None`` when they are).
 
     Example:
         >>> try_prepare_file(zoo.get_spec("mnist_convnet"), "notes.txt")
         (None, 'notes.txt: not an image file (Pillow cannot identify it)')
     """
     try:
+        if data is None and read is not None:
+            data = read(str(path))
         return prepare_file(spec, path, crop_fraction, input_shape, data), None
     except InputError as error:
         return None, str(error)
@@ -306,13 +310,15 @@ def prepared_batches(
     crop_fraction: float | None = None,
     input_shape=None,
     workers: int | None = None,
+    read: Callable[[str], bytes | None] | None = None,
 ) -> Iterator[tuple[list[int], np.ndarray | None, list[tuple[int, str]]]]:
     """Yield (indices, batch, errors) per ``batch_size`` files, in order, while the next batches
-    are decoded in ``workers`` threads; ``errors`` are (index, reason) for unreadable files."""
+    are decoded in ``workers`` threads; ``errors`` are (index, reason) for unreadable files.
+    ``read``: as ``try_prepare_file`` takes it, for files not on a local disk."""
 
     def prepare(index_path):
         index, path = index_path
-        return index, *try_prepare_file(spec, path, crop_fraction, input_shape)
+        return index, *try_prepare_file(spec, path, crop_fraction, input_shape, read=read)
 
     ahead: queue.Queue = queue.Queue(maxsize=BATCHES_AHEAD)
     stop = threading.Event()

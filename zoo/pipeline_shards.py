@@ -29,7 +29,7 @@ from apache_beam.ml.inference.base import PredictionResult
 
 from zoo import registry, sharding
 from zoo.inputs import prepared_batches
-from zoo.pipelines import RankedPredictions, ZooModelHandler
+from zoo.pipelines import RankedPredictions, ZooModelHandler, remote_bytes
 
 #: Test hook: after writing this many shards, a worker kills the whole run (SIGKILL to its
 #: process group), as a crash or a preempted machine would.
@@ -61,7 +61,7 @@ class ShardModelHandler(ZooModelHandler):
             rows, errors = [], []
             for indices, inputs, failed in prepared_batches(
                 spec, paths, self.batch_size, crop_fraction=self.crop_fraction,
-                input_shape=self.input_shape,
+                input_shape=self.input_shape, read=remote_bytes,
             ):  # fmt: skip
                 errors += [(first + i, paths[i], reason) for i, reason in failed]
                 if inputs is None:

@@ -40,6 +40,7 @@ except ImportError as error:  # pragma: no cover - the extra is missing
 
 from zoo import labels as labels_lib
 from zoo import registry
+from zoo.errors import InputError
 from zoo.inputs import DEFAULT_BATCH_SIZE, try_prepare_file
 
 #: The tag of the output that carries (key, path, reason) for each file that cannot be read.
@@ -138,26 +139,31 @@ class DecodeImages(beam.DoFn):
 
     def process(self, element) -> Iterator[Any]:
         key, path = element if isinstance(element, tuple) else (element, element)
-        data, reason = _read_remote(path) if "://" in path else (None, None)
-        if reason is None:
-            array, reason = try_prepare_file(
-                self.spec, path, self.crop_fraction, self.input_shape, data
-            )
+        array, reason = try_prepare_file(
+            self.spec, path, self.crop_fraction, self.input_shape, read=remote_bytes
+        )
         if reason is not None:
             yield beam.pvalue.TaggedOutput(ERRORS, (key, path, reason))
         else:
             yield (key, path), array
 
 
-def _read_remote(path: str) -> tuple[bytes | None, str | None]:
-    """The bytes of a file on a Beam filesystem (``gs://``, ``s3://``), or why not."""
+def remote_bytes(path: str) -> bytes | None:
+    """The bytes of a file on a Beam filesystem (``gs://``, ``s3://`` ...), or ``None`` for a
+    local path (zoo's decoder opens it itself).
+
+    Raises:
+        InputError: the file cannot be read (missing, no credentials, no such filesystem).
+    """
+    if "://" not in path:
+        return None
     from apache_beam.io.filesystems import FileSystems
 
     try:
         with FileSystems.open(path) as handle:
-            return handle.read(), None
+            return handle.read()
     except Exception as error:  # a missing object, no credentials, no such filesystem
-        return None, f"{path}: cannot read ({type(error).__name__}: {error})"
+        raise InputError(f"{path}: cannot read ({type(error).__name__}: {error})") from None
 
 
 class _Outputs(beam.PTransform):

@@ -87,7 +87,7 @@ class Job:
 def paths_digest(shard: Shard) -> str:
     digest = hashlib.sha256()
     for path in shard.paths:
-        digest.update(path.encode() + b"\0")
+        digest.update(os.fsencode(path) + b"\0")
     return digest.hexdigest()
 
 
@@ -181,9 +181,7 @@ def prepare(
         else:
             _check_same_run(folder, read_manifest(folder), manifest)
             manifest = read_manifest(folder)
-    elif folder.exists() and any(
-        not name.startswith(".") and name != LOG for name in os.listdir(folder)
-    ):
+    elif folder.exists() and any(not is_run_file(name) for name in os.listdir(folder)):
         raise InputError(
             f"--out {folder} already holds files that are not a sharded run's; choose an empty "
             "or new folder"
@@ -240,7 +238,7 @@ def _check_same_run(folder: Path, found: dict[str, Any], wanted: dict[str, Any])
 def remove_run(folder: Path) -> None:
     """Remove a sharded run's own files from ``folder`` (its manifest last)."""
     for name in os.listdir(folder):
-        if is_shard_file(name.lstrip(".")):
+        if is_shard_file(name) or _is_temporary(name):
             (folder / name).unlink()
     (folder / MANIFEST).unlink(missing_ok=True)
 
@@ -249,11 +247,26 @@ def is_shard_file(name: str) -> bool:
     return any(name.startswith(f"{kind}-") and "-of-" in name for kind in KINDS)
 
 
+def _is_temporary(name: str) -> bool:
+    """A temporary file a killed writer of the run may leave: ``.features-….h5.XXXX.h5`` (and
+    the ``..features-…`` ones of the feature store inside them), ``predictions-….jsonl.XXXX.tmp``
+    and ``manifest.json.XXXX.tmp``."""
+    bare = name.lstrip(".")
+    if name.startswith(".") and is_shard_file(bare):
+        return True
+    return name.endswith(".tmp") and (is_shard_file(bare) or bare.startswith(MANIFEST + "."))
+
+
+def is_run_file(name: str) -> bool:
+    """True for the files a sharded run keeps in its folder (shards, manifest, log, lock and
+    the temporary files of killed writers): ``prepare`` refuses a folder holding others."""
+    return is_shard_file(name) or _is_temporary(name) or name in (MANIFEST, LOG, ".lock")
+
+
 def _remove_temporary(folder: Path) -> None:
-    """Remove what killed writers left: ``.features-….h5.XXXX.h5`` temporary files (and the
-    ``..features-…`` ones of the feature store inside them)."""
+    """Remove the temporary files killed writers left (``_is_temporary``)."""
     for name in os.listdir(folder):
-        if name.startswith(".") and is_shard_file(name.lstrip(".")):
+        if _is_temporary(name):
             (folder / name).unlink(missing_ok=True)
 
 
@@ -365,42 +378,61 @@ def open_job(folder: str | Path) -> Job:
     return Job(manifest["kind"], folder, manifest, shards)
 
 
-def merge(folder: str | Path, out: str | Path, *, overwrite: bool = False) -> Summary:
+def merge(
+    folder: str | Path, out: str | Path, *, overwrite: bool = False, kind: str | None = None
+) -> Summary:
     """Join the shards of the run in ``folder`` into ``out``, in source order: an ``.h5``
     file like single-process ``zoo features`` writes, or a ``.jsonl`` file of predictions.
+    ``kind`` (``features`` or ``predictions``): the run must be of that kind.
 
     Raises:
-        InputError: a shard is missing (the run has not finished: rerun it), ``out`` exists
-            (without ``overwrite``) or has the wrong suffix for the run's kind.
+        InputError: a shard is missing (the run has not finished: rerun it) or damaged, a run
+            is writing ``folder``, ``out`` exists (without ``overwrite``), is a folder, or has
+            the wrong suffix for the run's kind.
 
     Example:
         >>> merge("features/", "all.h5").rows
         1024
     """
     job = open_job(folder)
+    if kind is not None and job.kind != kind:
+        command = "predict" if job.kind == "predictions" else "features"
+        raise InputError(
+            f"{folder} holds {job.kind} shards, not {kind}: merge it with "
+            f"`zoo {command} --merge {folder} --out FILE`"
+        )
     out = Path(out)
     suffixes = (".h5", ".hdf5") if job.kind == "features" else (".jsonl",)
     if out.suffix not in suffixes:
         raise InputError(
             f"--out for merged {job.kind} must end in {' or '.join(suffixes)}, received {out}"
         )
+    if out.is_dir():
+        raise InputError(f"--out {out} is a folder; name the file to write")
     if out.exists() and not overwrite:
         raise InputError(f"{out} exists; choose another --out, or pass --overwrite to replace it")
-    missing = [shard.file for shard in job.shards if not (job.folder / shard.file).exists()]
-    if missing:
-        raise InputError(
-            f"{folder}: {len(missing)} of {len(job.shards)} shards are not written yet "
-            f"({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}); rerun the same "
-            "command to finish them, then merge"
-        )
-    files = [job.folder / shard.file for shard in job.shards]
-    if job.kind == "predictions":
-        with atomic_path(out) as temp, open(temp, "w") as merged:
-            for path in files:
-                merged.write(path.read_text())
-    else:
-        _merge_features(job, files, out)
-    return summarize(job)
+    with locked(job.folder):  # no run may rewrite the shards while they are read
+        missing = [shard.file for shard in job.shards if not (job.folder / shard.file).exists()]
+        if missing:
+            raise InputError(
+                f"{folder}: {len(missing)} of {len(job.shards)} shards are not written yet "
+                f"({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}); rerun the "
+                "same command to finish them, then merge"
+            )
+        files = [job.folder / shard.file for shard in job.shards]
+        try:
+            if job.kind == "predictions":
+                with atomic_path(out) as temp, open(temp, "w") as merged:
+                    for path in files:
+                        merged.write(path.read_text())
+            else:
+                _merge_features(job, files, out)
+            return summarize(job)
+        except (OSError, ValueError, KeyError) as error:
+            raise InputError(
+                f"{folder}: a shard is damaged ({type(error).__name__}: {error}); rerun the "
+                "command that wrote it (it rewrites damaged shards), then merge"
+            ) from None
 
 
 def _merge_features(job: Job, files: list[Path], out: Path) -> None:
