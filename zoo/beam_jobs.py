@@ -166,7 +166,7 @@ def pipeline_options(runner: str, workers: int | None, options: Sequence[str] = 
     return parsed
 
 
-def engine_threads(options) -> int | None:
+def worker_threads(options) -> int | None:
     """Engine threads per worker process: when the DirectRunner's workers are processes of
     this machine they share its cores; otherwise (threads of one process, whose engine runs
     one batch at a time, or machines of their own) every core."""
@@ -364,7 +364,7 @@ def _sharded_run(
         if job.todo:
             parsed = pipeline_options(runner, workers, options)
             writer = _writer(kind, job, **writer_settings)
-            _run(job, make_handler(engine_threads(parsed)), writer, parsed, progress)
+            _run(job, make_handler(worker_threads(parsed)), writer, parsed, progress)
         return _result(job, engine.description)
 
 
@@ -455,7 +455,9 @@ def _progress(job: sharding.Job, console: TextIO, enabled: bool | None) -> Itera
 
 
 def _result(job: sharding.Job, runtime: str) -> JobResult:
-    missing = [shard.file for shard in job.shards if not sharding.shard_done(job, shard)]
+    """What the run left; the shards it had to write are checked (``prepare`` checked the
+    others, under the same lock)."""
+    missing = [shard.file for shard in job.todo if not sharding.shard_done(job, shard)]
     if missing:
         raise PipelineError(
             f"the pipeline ended with {len(missing)} shard(s) not written "

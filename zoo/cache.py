@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import datetime
 import errno
 import glob
 import json
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from zoo.download import DownloadError, download, is_offline
 from zoo.errors import WeightsError, WeightsHashError
-from zoo.files import atomic_write, file_lock
+from zoo.files import atomic_write, file_lock, utc_now
 from zoo.hashing import file_hashes
 from zoo.spec import WeightsSpec
 
@@ -104,7 +103,7 @@ def manifest_entry(weights: WeightsSpec, sha256: str) -> dict:
         "sha256": sha256,
         "url": weights.url,
         "pinned": bool(weights.sha256 or weights.md5),
-        "recorded": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "recorded": utc_now(),
     }
 
 

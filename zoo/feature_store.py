@@ -18,7 +18,6 @@ writing" flag set); the next run rewrites it as a plain file.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import InputError
-from zoo.files import atomic_path
+from zoo.files import atomic_path, utc_now
 from zoo.spec import ModelSpec
 from zoo.version import __version__
 
@@ -273,7 +272,7 @@ class H5Store:
             )
             if problem:
                 raise InputError(problem)
-            rows, errors = _committed(source)
+            rows, errors = committed_counts(source)
             errors = 0 if retry else errors
             whole = "committed" in source and all(
                 len(source[name]) == keep
@@ -403,12 +402,7 @@ class H5Store:
                 label_names=[n.decode() for n in file["label_names"][:]]
                 if "label_names" in file
                 else None,
-                errors=[
-                    (p.decode(), r.decode())
-                    for p, r in zip(
-                        file["error_paths"][:errors], file["error_reasons"][:errors], strict=True
-                    )
-                ],
+                errors=stored_errors(file, errors),
                 out=self.path,
             )
 
@@ -420,12 +414,7 @@ class H5Store:
         errors = list(self.pending_errors)
         if self.path.exists():
             with open_for_reading(self.path) as source:
-                earlier = zip(
-                    source["error_paths"][: self.errors],
-                    source["error_reasons"][: self.errors],
-                    strict=True,
-                )
-                errors = [(p.decode(), r.decode()) for p, r in earlier] + errors
+                errors = stored_errors(source, self.errors) + errors
         with atomic_path(self.path) as temp, h5py.File(temp, "w", libver="latest") as handle:
             self._create_datasets(handle, None)
             for name, values in _error_columns(handle, errors):
@@ -461,7 +450,17 @@ ROW_DATASETS = ("features", "labels", "paths")
 ERROR_DATASETS = ("error_paths", "error_reasons")
 
 
-def _committed(handle) -> tuple[int, int]:
+def stored_errors(handle, count: int) -> list[tuple[str, str]]:
+    """The first ``count`` (path, reason) pairs of an open feature file's error datasets."""
+    return [
+        (path.decode(), reason.decode())
+        for path, reason in zip(
+            handle["error_paths"][:count], handle["error_reasons"][:count], strict=True
+        )
+    ]
+
+
+def committed_counts(handle) -> tuple[int, int]:
     """[rows, errors] that are whole; a file from before ``committed`` counts the rows that
     every dataset holds."""
     if "committed" in handle:
@@ -578,7 +577,7 @@ def check_resumable(
     try:
         with h5py.File(out, "r", swmr=True) as handle:
             problem = _mismatch(Path(out), _stored_key(handle), wanted)
-            rows, errors = _committed(handle)
+            rows, errors = committed_counts(handle)
     except OSError:
         return 0  # unreadable or mid-recovery: open_store says what is wrong
     if problem:
@@ -644,10 +643,5 @@ def store_attrs(
         "precision": precision,
         "zoo_version": __version__,
         "weights_sha256": weights_sha256,
-        "date": now(),
+        "date": utc_now(),
     }
-
-
-def now() -> str:
-    """The current UTC time as ISO 8601 to the second, as zoo's files record dates."""
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

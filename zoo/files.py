@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import tempfile
 from collections.abc import Iterator
@@ -39,6 +40,11 @@ def file_lock(path: Path, wait: bool = True) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def utc_now() -> str:
+    """The current UTC time as ISO 8601 to the second, as zoo's files record dates."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:

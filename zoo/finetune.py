@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 import re
@@ -39,7 +38,14 @@ from zoo import distribution, registry, run_dir
 from zoo.augmentation import augmenter, check_level
 from zoo.backend import dtype_policy, gpu_available, quiet_tensorflow, tf_dtype_policy
 from zoo.errors import InputError, Preempted, ZooError
-from zoo.files import LockedError, atomic_path, atomic_write, check_writable_folder, file_lock
+from zoo.files import (
+    LockedError,
+    atomic_path,
+    atomic_write,
+    check_writable_folder,
+    file_lock,
+    utc_now,
+)
 from zoo.fit_loop import (
     epoch_order,
     evaluate,
@@ -781,7 +787,7 @@ class _Trainer:
             plot_confusion(self.out / run_dir.CONFUSION_FILE, metrics, "Confusion, best epoch")
         self.record.update(
             status="finished",
-            finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            finished=utc_now(),
             model_sha256=sha256_file(self.out / run_dir.MODEL_FILE),
             best_epoch=self.best,
             history=self.history,
@@ -1001,7 +1007,7 @@ def _fine_tune(spec, sources, out, arguments, overwrite, options) -> FineTuneRun
         "bad_files": [list(row) for row in bad],
         "versions": _versions(),
         "command": " ".join(sys.argv),
-        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "started": utc_now(),
     }
     atomic_write(out / run_dir.LABELS_FILE, json.dumps(train.class_names, indent=1))
     atomic_write(out / run_dir.BAD_FILES, "".join(f"{path}\t{why}\n" for path, why in bad))

@@ -245,7 +245,6 @@ def try_prepare_file(
     path: str | Path,
     crop_fraction: float | None = None,
     input_shape: Sequence[int] | None = None,
-    data: bytes | None = None,
     read: Callable[[str], bytes | None] | None = None,
 ) -> tuple[np.ndarray | None, str | None]:
     """``(input, None)`` from ``prepare_file``, or ``(None, reason)`` for a file it cannot
@@ -257,8 +256,7 @@ def try_prepare_file(
         (None, 'notes.txt: not an image file (Pillow cannot identify it)')
     """
     try:
-        if data is None and read is not None:
-            data = read(str(path))
+        data = read(str(path)) if read is not None else None
         return prepare_file(spec, path, crop_fraction, input_shape, data), None
     except InputError as error:
         return None, str(error)

@@ -29,7 +29,8 @@ from apache_beam.ml.inference.base import PredictionResult
 
 from zoo import registry, sharding
 from zoo.inputs import prepared_batches
-from zoo.pipelines import RankedPredictions, ZooModelHandler, remote_bytes
+from zoo.pipelines import ZooModelHandler, remote_bytes
+from zoo.prediction import RankedPredictions
 
 #: Test hook: after writing this many shards, a worker kills the whole run (SIGKILL to its
 #: process group), as a crash or a preempted machine would.
@@ -48,7 +49,6 @@ class ShardModelHandler(ZooModelHandler):
     def __init__(self, model: str, output: str, *, crop_fraction: float | None = None, **kwargs):
         super().__init__(model, output, **kwargs)
         self.crop_fraction = crop_fraction
-        self.batch_size = self.batch_elements_kwargs()["max_batch_size"]
         self._batching_kwargs = {"min_batch_size": 1, "max_batch_size": 1}  # a shard at a time
 
     def run_inference(
@@ -112,10 +112,9 @@ class WriteShard(beam.DoFn):
 
     def _ranked(self, rows, errors) -> list[tuple[int, dict[str, Any]]]:
         """Each image's line as ``zoo predict --json`` gives it, by position."""
-        ranked = RankedPredictions(self.settings["model"], self.settings["top"])
-        return [(position, ranked.entry(file, row)) for position, file, _, row in rows] + [
-            (position, {"file": file, "model": ranked.name, "error": reason})
-            for position, file, reason in errors
+        ranking = RankedPredictions(registry.get_spec(self.settings["model"]), self.settings["top"])
+        return [(position, ranking.entry(file, row)) for position, file, _, row in rows] + [
+            (position, ranking.error(file, reason)) for position, file, reason in errors
         ]
 
 

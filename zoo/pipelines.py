@@ -38,7 +38,6 @@ try:
 except ImportError as error:  # pragma: no cover - the extra is missing
     raise ImportError("zoo.pipelines needs Apache Beam: pip install 'keras-zoo[beam]'") from error
 
-from zoo import labels as labels_lib
 from zoo import registry
 from zoo.errors import InputError
 from zoo.inputs import DEFAULT_BATCH_SIZE, try_prepare_file
@@ -81,7 +80,7 @@ class ZooModelHandler(ModelHandler[np.ndarray, PredictionResult, Any]):
             max_batch_size=batch_size,
             env_vars={"ZOO_THREADS": str(threads)} if threads else {},
         )
-        self.model, self.output, self.weights = model, output, weights
+        self.model, self.output, self.weights, self.batch_size = model, output, weights, batch_size
         self.runtime, self.input_shape, self.precision = runtime, input_shape, precision
         self.calibration, self.trust = calibration, trust
 
@@ -189,25 +188,17 @@ class _Features:
         return key_path[0], np.asarray(result.inference).astype(self.dtype, copy=False)
 
 
-class RankedPredictions:
-    """A model's probability vectors as ``zoo predict --json`` lines: the ``top`` classes with
-    their labels (and WordNet ids for ImageNet)."""
+class _Predictions:
+    """((key, path), PredictionResult) -> (key, the ``zoo predict --json`` result)."""
 
     def __init__(self, model: str, top: int):
-        spec = registry.get_spec(model)
-        self.name, self.top = spec.name, top
-        self.names = labels_lib.names(spec.labels, spec.num_classes)
-        self.wordnet_ids = labels_lib.wordnet_ids(spec.labels)
+        from zoo.prediction import RankedPredictions
 
-    def entry(self, path: str, probabilities) -> dict[str, Any]:
-        from zoo.prediction import top_k
-
-        ranked = top_k(np.asarray(probabilities), self.top, self.names, self.wordnet_ids)
-        return {"file": path, "model": self.name, "top": ranked}
+        self.ranking = RankedPredictions(registry.get_spec(model), top)
 
     def __call__(self, key_path, result):
         key, path = key_path
-        return key, self.entry(path, result.inference)
+        return key, self.ranking.entry(path, result.inference)
 
 
 def features_pipeline(
@@ -266,4 +257,4 @@ def predictions_pipeline(
         threads=threads,
     )  # fmt: skip
     decode = DecodeImages(model, None, crop_fraction)
-    return _Outputs("predictions", decode, handler, RankedPredictions(model, top))
+    return _Outputs("predictions", decode, handler, _Predictions(model, top))

@@ -163,6 +163,32 @@ def top_k(
     return ranked
 
 
+class RankedPredictions:
+    """A model's probability vectors as the results ``zoo predict --json`` prints: the ``top``
+    classes with their labels (and WordNet ids for ImageNet), per file.
+
+    Example:
+        >>> RankedPredictions(zoo.get_spec("mnist_convnet"), 1).entry("7.png", probs)["top"]
+        [{'rank': 1, 'index': 7, 'label': '7', 'score': 0.999}]
+    """
+
+    def __init__(self, spec: ModelSpec, top: int):
+        self.name, self.top = spec.name, top
+        self.names = labels_lib.names(spec.labels, spec.num_classes)
+        self.wordnet_ids = labels_lib.wordnet_ids(spec.labels)
+
+    def ranked(self, probabilities: np.ndarray) -> list[dict[str, Any]]:
+        return top_k(np.asarray(probabilities), self.top, self.names, self.wordnet_ids)
+
+    def entry(self, path: str, probabilities: np.ndarray) -> dict[str, Any]:
+        """The result of a file the model classified."""
+        return {"file": path, "model": self.name, "top": self.ranked(probabilities)}
+
+    def error(self, path: str, reason: str) -> dict[str, Any]:
+        """The result of a file that could not be read."""
+        return {"file": path, "model": self.name, "error": reason}
+
+
 def predictions_runner(
     spec: ModelSpec,
     weights: Any,
@@ -228,8 +254,7 @@ def predict_files(
     source = find_sources(src)
     report_skipped(source)
     files = source.paths
-    names = labels_lib.names(spec.labels, spec.num_classes)
-    wordnet_ids = labels_lib.wordnet_ids(spec.labels)
+    ranking = RankedPredictions(spec, top)
     results: list[dict[str, Any]] = [{"file": path, "model": spec.name} for path in files]
     runner = None
     for slots, batch, errors in prepared_batches(
@@ -245,5 +270,5 @@ def predict_files(
                 source=name,
             )  # fmt: skip
         for slot, row in zip(slots, runner.run(batch), strict=True):
-            results[slot]["top"] = top_k(row, top, names, wordnet_ids)
+            results[slot]["top"] = ranking.ranked(row)
     return results

@@ -10,14 +10,13 @@ Example:
 
 from __future__ import annotations
 
-import datetime
 import json
 import sys
 import traceback
 from typing import Any
 
 from zoo.background import lock_path, log_path
-from zoo.files import LockedError, file_lock
+from zoo.files import LockedError, file_lock, utc_now
 
 
 def prepare(request: dict[str, Any]) -> str:
@@ -54,7 +53,7 @@ def main(argv: list[str]) -> int:
     except Exception:  # noqa: BLE001 - nobody is watching: keep the reason for `zoo cache`
         try:
             with open(log_path(), "a") as log:
-                stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+                stamp = utc_now()
                 log.write(f"{stamp} {json.dumps(request)}\n{traceback.format_exc()}\n")
         except OSError:
             pass

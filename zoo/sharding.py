@@ -34,8 +34,15 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import InputError
-from zoo.feature_store import H5Store, now, open_for_reading
-from zoo.files import LockedError, atomic_path, atomic_write, check_writable_folder, file_lock
+from zoo.feature_store import H5Store, committed_counts, open_for_reading, stored_errors
+from zoo.files import (
+    LockedError,
+    atomic_path,
+    atomic_write,
+    check_writable_folder,
+    file_lock,
+    utc_now,
+)
 from zoo.inputs import Source
 from zoo.run_dir import differences
 from zoo.version import __version__
@@ -173,14 +180,15 @@ def prepare(
         "shards": [shard.record() for shard in shards],
         "runtime": runtime,
         "zoo_version": __version__,
-        "created": now(),
+        "created": utc_now(),
     }
     if (folder / MANIFEST).exists():
         if overwrite:
             remove_run(folder)
         else:
-            _check_same_run(folder, read_manifest(folder), manifest)
-            manifest = read_manifest(folder)
+            found = read_manifest(folder)
+            _check_same_run(folder, found, manifest)
+            manifest = found
     elif folder.exists() and any(not is_run_file(name) for name in os.listdir(folder)):
         raise InputError(
             f"--out {folder} already holds files that are not a sharded run's; choose an empty "
@@ -294,7 +302,7 @@ def shard_paths(kind: str, path: Path) -> list[str]:
     if kind == "predictions":
         return [json.loads(line)["file"] for line in path.read_text().splitlines()]
     with open_for_reading(path) as handle:
-        rows, errors = (int(n) for n in handle["committed"][:])
+        rows, errors = committed_counts(handle)
         found = handle["paths"][:rows].tolist() + handle["error_paths"][:errors].tolist()
     return [p.decode() for p in found]
 
@@ -315,7 +323,7 @@ def write_feature_shard(
     labels = None if label_names is None else [0] * len(shard_paths)
     source = Source(list(shard_paths), labels, label_names)
     with atomic_path(path) as temp:
-        store = H5Store(temp, source, dtype, dict(attrs, date=now()))
+        store = H5Store(temp, source, dtype, dict(attrs, date=utc_now()))
         if rows:
             store.add(
                 np.stack([row[3] for row in rows]).astype(dtype, copy=False),
@@ -355,15 +363,10 @@ def summarize(job: Job) -> Summary:
             rows += sum("error" not in r for r in results)
             continue
         with open_for_reading(path) as handle:
-            done, failed = (int(n) for n in handle["committed"][:])
+            done, failed = committed_counts(handle)
             rows += done
             shape = tuple(handle["features"].shape[1:]) if "features" in handle else shape
-            errors += [
-                (p.decode(), r.decode())
-                for p, r in zip(
-                    handle["error_paths"][:failed], handle["error_reasons"][:failed], strict=True
-                )
-            ]
+            errors += stored_errors(handle, failed)
     return Summary(rows, errors, shape)
 
 
@@ -445,10 +448,10 @@ def _merge_features(job: Job, files: list[Path], out: Path) -> None:
     labels = None if job.label_names is None else [0] * len(every_path)
     source = Source(every_path, labels, job.label_names)
     with atomic_path(out) as temp:
-        store = H5Store(temp, source, dtype, dict(attrs, date=now()))
+        store = H5Store(temp, source, dtype, dict(attrs, date=utc_now()))
         for path in files:
             with open_for_reading(path) as handle:
-                rows, errors = (int(n) for n in handle["committed"][:])
+                rows, errors = committed_counts(handle)
                 for start in range(0, rows, MERGE_ROWS):
                     stop = min(rows, start + MERGE_ROWS)
                     store.add(
@@ -456,8 +459,6 @@ def _merge_features(job: Job, files: list[Path], out: Path) -> None:
                         [p.decode() for p in handle["paths"][start:stop]],
                         handle["labels"][start:stop].tolist() if "labels" in handle else None,
                     )
-                for file, reason in zip(
-                    handle["error_paths"][:errors], handle["error_reasons"][:errors], strict=True
-                ):
-                    store.add_error(file.decode(), reason.decode())
+                for file, reason in stored_errors(handle, errors):
+                    store.add_error(file, reason)
         store.complete()

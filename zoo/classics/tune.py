@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import hashlib
 import json
 from collections.abc import Callable
@@ -25,7 +24,7 @@ import numpy as np
 
 from zoo import registry, run_dir
 from zoo.errors import InputError
-from zoo.files import atomic_path, atomic_write
+from zoo.files import atomic_path, atomic_write, utc_now
 from zoo.hashing import sha256_file
 from zoo.inputs import checked_count
 from zoo.labels import names as label_names
@@ -155,6 +154,6 @@ def write_run(
         },
         "history": history,
         "model_sha256": sha256_file(folder / run_dir.MODEL_FILE),
-        "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "finished": utc_now(),
     }
     atomic_write(folder / run_dir.RUN_FILE, json.dumps(record, indent=1, default=str))
