@@ -60,10 +60,16 @@ def test_filters_and_wildcards():
         "mlp_625",
         "modern_mlp",
         "mnist_convnet",
+        "mnist_committee",
         "mnist_autoencoder",
         "mnist_rnn",
     }
-    assert zoo.list_models("mnist_*") == ["mnist_autoencoder", "mnist_convnet", "mnist_rnn"]
+    assert zoo.list_models("mnist_*") == [
+        "mnist_autoencoder",
+        "mnist_committee",
+        "mnist_convnet",
+        "mnist_rnn",
+    ]
     assert zoo.list_models("*mlp*", pretrained=True) == ["mlp_625", "modern_mlp"]
     assert zoo.list_models(pretrained=False) == []
     assert zoo.list_models("nothing*") == []

@@ -167,7 +167,7 @@ def test_sample_covers_every_mode_and_family():
         if zoo.get_spec(name).dataset == "imagenet" and zoo.get_spec(name).params < SMALL_PARAMS
     }
     assert small <= {family(spec) for spec in specs}
-    assert len(CLASSIC) == 10
+    assert len(CLASSIC) == 11
 
 
 def test_every_model_loads_in_a_fresh_process(saved):

@@ -70,7 +70,9 @@ def quiet_tensorflow() -> None:
     if _imported:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if os.environ.get("ZOO_TF_LOGS"):
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        pass  # Keras on JAX or PyTorch (e.g. training on a GPU machine without TensorFlow)
+    elif os.environ.get("ZOO_TF_LOGS"):
         import tensorflow  # noqa: F401
     else:
         with stderr_silenced():
@@ -81,6 +83,19 @@ def quiet_tensorflow() -> None:
     import zoo.layers  # noqa: F401  (registers zoo's custom objects, so .keras files load)
 
     _imported = True
+
+
+def seed_everything(seed: int) -> None:
+    """Fix Python, NumPy and the backend's seeds; on TensorFlow, make its ops deterministic too
+    (on JAX, set ``XLA_FLAGS=--xla_gpu_deterministic_ops=true`` for a GPU)."""
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        quiet_tensorflow()
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    import keras
+
+    keras.utils.set_random_seed(seed)
 
 
 # -- GPU and precision policy -----------------------------------------------------------------

@@ -479,6 +479,7 @@ def cmd_classics_train(args) -> int:
         seed=args.seed,
         epochs=args.epochs,
         limit=args.limit,
+        jobs=args.jobs,
         verbose=2 if args.verbose else 0,
     )
     print(f"weights and results.json written to {args.out}")
@@ -854,12 +855,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.set_defaults(handler=cmd_classics_table)
 
     sub = classic_commands.add_parser("train", help="retrain the shipped weights from MNIST")
-    sub.add_argument("names", nargs="*", metavar="NAME", help="default: all trainable classics")
+    sub.add_argument(
+        "names", nargs="*", metavar="NAME",
+        help="default: all trainable classics but mnist_committee (hours on a CPU: name it)",
+    )  # fmt: skip
     sub.add_argument("--data", help="mnist.npz (default: Keras' cache)")
     sub.add_argument("--out", default="classics-weights", help="output folder")
     sub.add_argument("--seed", type=int, default=0)
     sub.add_argument("--epochs", type=int, help="override each recipe's epochs")
     sub.add_argument("--limit", type=int, help="train on the first N training images only")
+    sub.add_argument(
+        "--jobs", type=int, default=1,
+        help="mnist_committee: members trained at once, in worker processes (default 1; "
+        "more on a GPU or a many-core machine)",
+    )  # fmt: skip
     sub.add_argument("--verbose", action="store_true", help="one line per epoch")
     sub.set_defaults(handler=cmd_classics_train)
 

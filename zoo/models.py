@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import fnmatch
 import math
 import warnings
 from collections.abc import Sequence
@@ -263,9 +264,16 @@ def stage_tensor(model: keras.Model, spec: ModelSpec, stage: str):
     import keras
 
     if stage == "logits":  # the input of the softmax layer
-        return model.get_layer("probabilities").input
+        logits = model.get_layer("probabilities").input
+        if isinstance(logits, list):  # a committee averages probabilities: their log, whose
+            probabilities = model.get_layer("probabilities").output  # softmax gives them back
+            return keras.ops.log(keras.ops.maximum(probabilities, 1e-30))
+        return logits
     if spec.dataset != "imagenet" or spec.family == "file":  # stages named by their layer
         layer = next(s.layer for s in spec.feature_stages if s.name == stage)
+        if "*" in layer:  # several layers (a committee's members), concatenated in model order
+            outputs = [found.output for found in model.layers if fnmatch.fnmatch(found.name, layer)]
+            return keras.layers.Concatenate(name=stage)(outputs)
         return model.get_layer(layer).output
     from applications.keras_imagenet import stride_outputs
 

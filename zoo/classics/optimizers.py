@@ -178,7 +178,7 @@ def _earlier_results(path: Path, settings: dict, overwrite: bool) -> dict[str, d
 
 def train_with(model: str, method: Method, data, epochs: int, limit: int | None, seed: int):
     """Curves of one optimizer: training loss and test accuracy per epoch, and seconds."""
-    from zoo.classics.train import seed_everything
+    from zoo.backend import seed_everything
     from zoo.models import build
 
     seed_everything(seed)  # silences TensorFlow's start-up lines before it is imported

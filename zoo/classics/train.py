@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo import registry
+from zoo.backend import seed_everything
 from zoo.classics import mnist_data
 from zoo.classics.augment import random_shift
 from zoo.classics.recipes import AUTOENCODER_PROBE, PERCEPTRON_MAX_EPOCHS, RECIPES, Recipe
@@ -24,23 +25,13 @@ from zoo.inputs import checked_count
 from zoo.metrics import accuracy
 from zoo.shipped import RESULTS_FILE
 
-TRAINABLE = ("perceptron", *RECIPES)
+TRAINABLE = ("perceptron", *RECIPES, "mnist_committee")
+#: What ``zoo classics train`` trains when no model is named: all but the committee (hours).
+TRAINED_BY_DEFAULT = tuple(name for name in TRAINABLE if name != "mnist_committee")
 
 #: Logical AND, the linearly separable task the shipped perceptron learns.
 AND_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
 AND_TARGETS = np.array([0, 0, 0, 1], dtype="float32")
-
-
-def seed_everything(seed: int) -> None:
-    """Fix Python, NumPy and TensorFlow seeds and make TensorFlow's ops deterministic."""
-    from zoo.backend import quiet_tensorflow
-
-    quiet_tensorflow()
-    import keras
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
 
 
 def _optimizer(recipe: Recipe, steps: int):
@@ -174,15 +165,18 @@ def train(
     seed: int = 0,
     epochs: int | None = None,
     limit: int | None = None,
+    jobs: int = 1,
     verbose: int = 2,
     log: Callable[[str], None] = print,
 ) -> dict[str, dict]:
-    """Train ``names`` (default: every trainable classic), write ``<name>.weights.h5`` and
-    ``results.json`` (accuracy, sha256, training time, recipe) into ``out_dir``.
+    """Train ``names`` (default: ``TRAINED_BY_DEFAULT``), write ``<name>.weights.h5`` and
+    ``results.json`` (accuracy, sha256, training time, recipe) into ``out_dir``. ``jobs``:
+    committee members trained at once, in worker processes.
     """
-    names = list(names or TRAINABLE)
+    names = list(names or TRAINED_BY_DEFAULT)
     checked_count(epochs, "--epochs")
     checked_count(limit, "--limit")
+    checked_count(jobs, "--jobs")
     for name in names:
         registry.get_spec(name)  # did-you-mean for typos
         if name not in TRAINABLE:
@@ -200,6 +194,13 @@ def train(
         started = time.perf_counter()
         if name == "perceptron":
             model, results = train_perceptron(seed=seed)
+        elif name == "mnist_committee":
+            from zoo.classics.committee import train_committee
+
+            model, results = train_committee(
+                data, out_dir, seed=seed, epochs=epochs, limit=limit, jobs=jobs,
+                verbose=verbose, log=log,
+            )  # fmt: skip
         else:
             model, results = train_mnist_model(
                 name, data, seed=seed, epochs=epochs, limit=limit, verbose=verbose

@@ -106,8 +106,9 @@ def tune_classic(
 def train_trial(name: str, values: dict[str, Any], data, epochs: int, seed: int):
     """``name`` built with ``values`` (its rate aside), trained with its recipe at
     ``values["learning_rate"]`` for ``epochs``; returns (model, per-epoch loss and accuracy)."""
+    from zoo.backend import seed_everything
     from zoo.classics.recipes import RECIPES
-    from zoo.classics.train import _fit_epochs, _optimizer, seed_everything
+    from zoo.classics.train import _fit_epochs, _optimizer
     from zoo.models import build
 
     seed_everything(seed)
