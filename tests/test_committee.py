@@ -4,6 +4,10 @@ one model averaging them (zoo.classics.distort, zoo.classics.committee)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,8 +118,11 @@ def test_members_are_trained_one_at_a_time_and_a_rerun_skips_them(tmp_path):
     assert "== member 0: done before" in lines[0]  # kept
     assert any(line.startswith("== member 1 (deep_elastic, seed 0)") for line in lines)
     assert again[1]["sha256"] == first[1]["sha256"]  # deterministic
-    with pytest.raises(InputError, match="other settings"):
+    with pytest.raises(InputError, match=r"other settings \(epochs 1 there, 2 now\)"):
         train_members(data, tmp_path, 2, epochs=2, limit=256, log=lines.append)
+    (folder / "settings.json").write_bytes(b"\x00{torn")
+    with pytest.raises(InputError, match="settings.json cannot be read"):
+        train_members(data, tmp_path, 2, epochs=1, limit=256, log=lines.append)
 
 
 def test_members_trained_in_worker_processes_are_the_same_bytes(tmp_path):
@@ -138,6 +145,44 @@ def test_a_failing_worker_stops_the_run_with_its_log(tmp_path):
     data = mnist_data.load(MNIST_PATH)._replace(path=tmp_path / "gone.npz")
     with pytest.raises(InputError, match=r"member \d failed .*member_0\d\.log"):
         train_members(data, tmp_path, 2, epochs=1, limit=128, jobs=2, log=lambda _: None)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_do_not_outlive_a_killed_trainer(tmp_path):
+    """SIGKILL leaves the trainer no ``finally``: the workers must still stop."""
+    script = (
+        "import sys; from pathlib import Path; from zoo.classics import mnist_data; "
+        "from zoo.classics.committee import train_members; "
+        f"train_members(mnist_data.load({str(MNIST_PATH)!r}), Path(sys.argv[1]), 2, "
+        "epochs=50, limit=512, jobs=2)"
+    )
+    trainer = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)])
+    logs = [tmp_path / "mnist_committee.members" / f"member_0{i}.log" for i in (0, 1)]
+    deadline = time.monotonic() + 120
+    while not all(log.is_file() and "epoch 1/50" in log.read_text() for log in logs):
+        assert time.monotonic() < deadline and trainer.poll() is None
+        time.sleep(0.5)
+    workers = _workers_of(tmp_path)
+    assert len(workers) == 2
+    trainer.kill()
+    trainer.wait()
+    deadline = time.monotonic() + 20
+    while _workers_of(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _workers_of(tmp_path) == []
+
+
+def _workers_of(folder) -> list[int]:
+    """Process ids of committee workers training into ``folder``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"zoo.classics.committee" in command and str(folder).encode() in b" ".join(command):
+            found.append(int(entry.name))
+    return found
 
 
 def test_the_committee_is_assembled_from_its_members_with_its_curve(tmp_path):

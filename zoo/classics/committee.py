@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -166,10 +167,22 @@ def members_folder(out_dir: Path, seed: int, epochs: int | None, limit: int | No
     settings = _settings(seed, epochs, limit)
     path = folder / SETTINGS_FILE
     if path.is_file():
-        found = json.loads(path.read_text())
-        if found != settings:
+        try:
+            found = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, ValueError) as error:
             raise InputError(
-                f"{folder} holds committee members trained with other settings ({found}); "
+                f"{path} cannot be read ({error}); choose another --out or remove {folder}"
+            ) from None
+        if not isinstance(found, dict):
+            found = {"settings": found}
+        if found != settings:
+            differences = ", ".join(
+                f"{key} {found.get(key)!r} there, {value!r} now"
+                for key, value in settings.items()
+                if found.get(key) != value
+            )
+            raise InputError(
+                f"{folder} holds committee members trained with other settings ({differences}); "
                 "choose another --out or remove it"
             )
     else:
@@ -248,6 +261,18 @@ def train_members(
     return [done[index] for index in range(members)]
 
 
+def _die_with_parent() -> None:
+    """In a worker, before it runs: Linux sends it SIGTERM when the trainer dies, even killed
+    with SIGKILL, so no worker trains on for nobody (elsewhere the trainer's ``finally`` stops
+    them on an exception or Ctrl-C only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _train_in_processes(data, folder, todo, seed, epochs, limit, jobs, log) -> dict:
     """Train the members ``todo``, ``jobs`` worker processes at a time (``python -m
     zoo.classics.committee``), each logging to ``member_NN.log``; stops them all on an error or
@@ -267,6 +292,7 @@ def _train_in_processes(data, folder, todo, seed, epochs, limit, jobs, log) -> d
                     running[index] = subprocess.Popen(
                         [*command, "--member", str(index)], stdout=output,
                         stderr=subprocess.STDOUT, env=environment,
+                        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
                     )  # fmt: skip
             time.sleep(0.5)
             for index, process in list(running.items()):
