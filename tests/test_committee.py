@@ -118,7 +118,7 @@ def test_members_are_trained_one_at_a_time_and_a_rerun_skips_them(tmp_path):
     assert "== member 0: done before" in lines[0]  # kept
     assert any(line.startswith("== member 1 (deep_elastic, seed 0)") for line in lines)
     assert again[1]["sha256"] == first[1]["sha256"]  # deterministic
-    with pytest.raises(InputError, match=r"other settings \(epochs 1 there, 2 now\)"):
+    with pytest.raises(InputError, match=r"other settings \(epochs 1 there, 2 here\)"):
         train_members(data, tmp_path, 2, epochs=2, limit=256, log=lines.append)
     (folder / "settings.json").write_bytes(b"\x00{torn")
     with pytest.raises(InputError, match="settings.json cannot be read"):

@@ -35,6 +35,7 @@ from zoo.classics.recipes import Recipe
 from zoo.errors import InputError
 from zoo.files import atomic_path, atomic_write
 from zoo.hashing import sha256_file
+from zoo.run_dir import differences
 
 MEMBERS_FOLDER = "mnist_committee.members"
 SETTINGS_FILE = "settings.json"
@@ -176,14 +177,9 @@ def members_folder(out_dir: Path, seed: int, epochs: int | None, limit: int | No
         if not isinstance(found, dict):
             found = {"settings": found}
         if found != settings:
-            differences = ", ".join(
-                f"{key} {found.get(key)!r} there, {value!r} now"
-                for key, value in settings.items()
-                if found.get(key) != value
-            )
             raise InputError(
-                f"{folder} holds committee members trained with other settings ({differences}); "
-                "choose another --out or remove it"
+                f"{folder} holds committee members trained with other settings "
+                f"({', '.join(differences(found, settings))}); choose another --out or remove it"
             )
     else:
         atomic_write(path, json.dumps(settings, indent=1) + "\n")
@@ -201,20 +197,21 @@ def train_one(
     log: Callable[[str], None] = print,
 ) -> dict:
     """Train member ``index`` into ``folder`` (weights, then its record); return the record."""
+    import keras
+
     started = time.perf_counter()
-    plan = PLANS[member_plan(index)]
-    model, curve = train_member(data, member_seed(seed, index), plan, epochs, limit, verbose, log)
+    plan_name, seed_of_member = member_plan(index), member_seed(seed, index)
+    plan = PLANS[plan_name]
+    model, curve = train_member(data, seed_of_member, plan, epochs, limit, verbose, log)
     clean = _member_model(plan.column)  # fresh: the file's bytes do not depend on training
     clean.set_weights(model.get_weights())
     weights, record_path = _member_paths(folder, index)
     with atomic_path(weights) as temp:
         clean.save_weights(str(temp))
-    import keras
-
     record = {
         "index": index,
-        "plan": member_plan(index),
-        "seed": member_seed(seed, index),
+        "plan": plan_name,
+        "seed": seed_of_member,
         "accuracy": curve[-1],
         "curve": curve,
         "train_seconds": round(time.perf_counter() - started, 1),
