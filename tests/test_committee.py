@@ -15,6 +15,7 @@ import pytest
 from zoo.classics import mnist_data
 from zoo.classics.distort import ELASTIC, Distortion, distort
 from zoo.errors import InputError
+from zoo.files import file_lock
 
 from conftest import MNIST_PATH
 
@@ -120,6 +121,9 @@ def test_members_are_trained_one_at_a_time_and_a_rerun_skips_them(tmp_path):
     assert again[1]["sha256"] == first[1]["sha256"]  # deterministic
     with pytest.raises(InputError, match=r"other settings \(epochs 1 there, 2 here\)"):
         train_members(data, tmp_path, 2, epochs=2, limit=256, log=lines.append)
+    with file_lock(folder / ".lock"):  # another trainer at work on this folder
+        with pytest.raises(InputError, match="Another process is training committee members"):
+            train_members(data, tmp_path, 2, epochs=1, limit=256, log=lines.append)
     (folder / "settings.json").write_bytes(b"\x00{torn")
     with pytest.raises(InputError, match="settings.json cannot be read"):
         train_members(data, tmp_path, 2, epochs=1, limit=256, log=lines.append)
@@ -183,6 +187,15 @@ def _workers_of(folder) -> list[int]:
         if b"zoo.classics.committee" in command and str(folder).encode() in b" ".join(command):
             found.append(int(entry.name))
     return found
+
+
+def test_an_unwritable_out_folder_is_one_error_before_any_training(tmp_path):
+    from zoo.classics.train import train
+
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    with pytest.raises(InputError, match="Cannot write the --out folder"):
+        train(["mnist_committee"], blocker / "out", data_path=MNIST_PATH, epochs=1, limit=64)
 
 
 def test_the_committee_is_assembled_from_its_members_with_its_curve(tmp_path):

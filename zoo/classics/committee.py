@@ -33,7 +33,7 @@ from zoo.classics import mnist_data
 from zoo.classics.distort import ELASTIC, Distortion, distort
 from zoo.classics.recipes import Recipe
 from zoo.errors import InputError
-from zoo.files import atomic_path, atomic_write
+from zoo.files import LockedError, atomic_path, atomic_write, check_writable_folder, file_lock
 from zoo.hashing import sha256_file
 from zoo.run_dir import differences
 
@@ -164,7 +164,7 @@ def members_folder(out_dir: Path, seed: int, epochs: int | None, limit: int | No
         InputError: it holds members trained with other settings.
     """
     folder = Path(out_dir) / MEMBERS_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
+    check_writable_folder(folder, "the committee's members folder")
     settings = _settings(seed, epochs, limit)
     path = folder / SETTINGS_FILE
     if path.is_file():
@@ -237,9 +237,23 @@ def train_members(
     processes (for a GPU or a many-core machine); their records, in order.
 
     Raises:
-        InputError: ``out_dir`` holds members trained with other settings.
+        InputError: ``out_dir`` holds members trained with other settings, or another process
+            is training members into it now.
     """
-    folder = members_folder(out_dir, seed, epochs, limit)
+    folder = Path(out_dir) / MEMBERS_FOLDER
+    check_writable_folder(folder, "the committee's members folder")
+    try:
+        with file_lock(folder / ".lock", wait=False):
+            return _train_missing(data, folder, members, seed, epochs, limit, jobs, verbose, log)
+    except LockedError:
+        raise InputError(
+            f"Another process is training committee members into {folder} now; wait for it, "
+            "or choose another --out"
+        ) from None
+
+
+def _train_missing(data, folder, members, seed, epochs, limit, jobs, verbose, log) -> list[dict]:
+    members_folder(folder.parent, seed, epochs, limit)  # refuses other settings
     done = {}
     for index in range(members):
         if entry := finished_member(folder, index):

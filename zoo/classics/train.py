@@ -19,7 +19,7 @@ from zoo.classics import mnist_data
 from zoo.classics.augment import random_shift
 from zoo.classics.recipes import AUTOENCODER_PROBE, PERCEPTRON_MAX_EPOCHS, RECIPES, Recipe
 from zoo.errors import ZooError
-from zoo.files import atomic_write
+from zoo.files import atomic_write, check_writable_folder
 from zoo.hashing import sha256_file
 from zoo.inputs import checked_count
 from zoo.metrics import accuracy
@@ -185,7 +185,7 @@ def train(
                 f"trainable: {', '.join(TRAINABLE)}"
             )
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_writable_folder(out_dir, "the --out folder")
     data = mnist_data.load(data_path) if any(n != "perceptron" for n in names) else None
     results_path = out_dir / RESULTS_FILE
     all_results = json.loads(results_path.read_text()) if results_path.is_file() else {}
