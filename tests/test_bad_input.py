@@ -46,7 +46,7 @@ def test_any_decoder_failure_is_an_error_of_that_file(monkeypatch, tmp_path, err
     shutil.copy(SAMPLES / "digit_1.png", bad)
 
     def load(image):
-        if getattr(image, "filename", "") == str(bad):
+        if str(getattr(image.fp, "name", "")) == str(bad):
             raise error
         return real_load(image)
 

@@ -3,6 +3,8 @@ the decompression-bomb limit, truncated and non-image files reported per file.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -66,6 +68,20 @@ def test_animated_gif_gives_its_first_frame(tmp_path):
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=50, loop=0)
     pixels = np.asarray(to_rgb(open_image(path)))
     assert pixels[0, 0, 2] > 200 and pixels[0, 0, 0] < 50  # blue
+
+
+@pytest.mark.parametrize("suffix", [".bmp", ".ppm", ".gif", ".jpg"])
+def test_a_decoded_image_owns_its_pixels_and_holds_no_file(tmp_path, suffix):
+    """No copy is made after decoding, so nothing may tie the pixels to the file: the file
+    rewritten afterwards must not change them (a memory-mapped one would, or crash the
+    process), and no file descriptor may stay open (Pillow keeps a GIF's open for its frames)."""
+    path = tmp_path / f"image{suffix}"
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(path)
+    open_fds = len(list(Path("/proc/self/fd").iterdir()))
+    image = open_image(path)
+    assert len(list(Path("/proc/self/fd").iterdir())) == open_fds
+    path.write_bytes(b"")  # truncated under the decoded image
+    assert np.asarray(to_rgb(image)).reshape(-1, 3).mean(axis=0)[0] > 150
 
 
 def test_decompression_bomb_limit_is_kept(tmp_path, monkeypatch):

@@ -44,13 +44,17 @@ def open_image(
         if not path.is_file():
             raise InputError(f"{path}: not a file")
     try:
-        with Image.open(path if data is None else io.BytesIO(data)) as image:
+        # The file is ours to close; the image is never closed (that would free its pixels), so
+        # once loaded it outlives the file without a copy.
+        with open(path, "rb") if data is None else io.BytesIO(data) as handle:
+            image = Image.open(handle)
             check_pixels(image, path)
             image.seek(0)
             if min_side and image.format == "JPEG":
                 image.draft("RGB", (min_side, min_side))
             image.load()
-            return ImageOps.exif_transpose(image)  # a new image, detached from the file
+            ImageOps.exif_transpose(image, in_place=True)  # a no-op without an orientation tag
+            return image
     except InputError:
         raise
     except UnidentifiedImageError:
