@@ -267,6 +267,47 @@ def test_a_consumer_that_leaves_early_stops_the_decoder():
     assert len(_decoder_threads()) == before
 
 
+def test_decoding_workers_keep_each_file_in_its_place_and_its_error_with_it(tmp_path):
+    spec = zoo.get_spec("mnist_convnet")
+    digits = sorted(SAMPLES.glob("digit_*.png"))
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    paths = [str(digits[i % len(digits)]) for i in range(23)]
+    bad = {3, 4, 11, 22}
+    for i in bad:
+        paths[i] = str(tmp_path / "broken.png")
+    seen, failed = [], []
+    for indices, batch, errors in inputs.prepared_batches(spec, paths, 5, workers=3):
+        failed += [i for i, _ in errors]
+        for row, index in enumerate(indices):
+            expected = inputs.prepare_file(spec, paths[index])
+            np.testing.assert_array_equal(batch[row], expected)
+            seen.append(index)
+    assert seen == [i for i in range(23) if i not in bad]
+    assert failed == sorted(bad)
+
+
+def test_a_consumer_that_leaves_mid_batch_stops_the_workers_at_the_next_file():
+    spec = zoo.get_spec("mnist_convnet")
+    data = (SAMPLES / "digit_1.png").read_bytes()
+    reads = []
+
+    def slow_read(path: str) -> bytes:
+        reads.append(path)
+        time.sleep(0.02)
+        return data
+
+    before = len(_decoder_threads())
+    batches = inputs.prepared_batches(spec, ["remote.png"] * 200, 32, workers=2, read=slow_read)
+    next(batches)  # the first batch of 32; the producer is now decoding the second
+    batches.close()
+    deadline = time.monotonic() + 10
+    while len(_decoder_threads()) > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(_decoder_threads()) == before
+    # Each worker finishes the file it holds, and takes no other: far from a second batch of 32.
+    assert len(reads) <= 32 + 2 * 2
+
+
 def test_the_whole_of_a_source_is_what_a_folder_without_labels_reads(tmp_path):
     (tmp_path / "a").mkdir()
     shutil.copy(SAMPLES / "digit_1.png", tmp_path / "a" / "1.png")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import glob
+import itertools
 import os
 import queue
 import sys
@@ -314,9 +315,29 @@ def prepared_batches(
     are decoded in ``workers`` threads; ``errors`` are (index, reason) for unreadable files.
     ``read``: as ``try_prepare_file`` takes it, for files not on a local disk."""
 
-    def prepare(index_path):
-        index, path = index_path
-        return index, *try_prepare_file(spec, path, crop_fraction, input_shape, read=read)
+    def decode(pool, start: int):
+        """(indices, batch, errors) of the files from ``start``, or None once the consumer has
+        left. Each worker takes the next file not yet taken until none is left: one task per
+        worker, not one per file (a future per file cost about a tenth of the decoding itself,
+        docs/benchmarks.md)."""
+        chunk = paths[start : start + batch_size]
+        done: list = [None] * len(chunk)
+        taken = itertools.count()  # next() on it is atomic under the GIL
+
+        def work(_worker: int) -> None:
+            while (offset := next(taken)) < len(chunk) and not stop.is_set():
+                done[offset] = try_prepare_file(
+                    spec, chunk[offset], crop_fraction, input_shape, read=read
+                )
+
+        for _ in pool.map(work, range(min(workers, len(chunk)))):
+            pass  # raises what a worker raised
+        if stop.is_set():
+            return None  # the consumer has left: the batch may be part done
+        good = [start + i for i, (x, _) in enumerate(done) if x is not None]
+        errors = [(start + i, e) for i, (x, e) in enumerate(done) if x is None]
+        batch = np.stack([x for x, _ in done if x is not None]) if good else None
+        return good, batch, errors
 
     ahead: queue.Queue = queue.Queue(maxsize=BATCHES_AHEAD)
     stop = threading.Event()
@@ -338,12 +359,8 @@ def prepared_batches(
                 for start in range(0, len(paths), batch_size):
                     if stop.is_set():
                         return
-                    chunk = list(enumerate(paths[start : start + batch_size], start=start))
-                    done = list(pool.map(prepare, chunk))
-                    good = [(i, x) for i, x, e in done if x is not None]
-                    errors = [(i, e) for i, x, e in done if x is None]
-                    batch = np.stack([x for _, x in good]) if good else None
-                    if not put(([i for i, _ in good], batch, errors)):
+                    decoded = decode(pool, start)
+                    if decoded is None or not put(decoded):
                         return
             put(None)
         except BaseException as error:  # raised again in the consumer, never a silent hang
