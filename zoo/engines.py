@@ -35,13 +35,14 @@ SUFFIX = {"onnx": ".onnx", "litert": ".tflite"}
 class Engine:
     """One opened engine: ``run(float32 batch) -> outputs``, for inputs of ``input_shape``
     (per image; ``None`` where a dimension is free). ``precision`` and ``xla`` say how the TF
-    engine computes."""
+    engine computes; ``casts_input``: ``run`` takes any numeric dtype and casts it itself."""
 
     name: str
     run: Callable[[np.ndarray], np.ndarray]
     input_shape: tuple[Any, ...] | None = None
     precision: str = "float32"
     xla: bool = False
+    casts_input: bool = False
 
 
 def installed() -> list[str]:
@@ -114,8 +115,12 @@ def _litert_engine(path: Path) -> Engine:
 
     with stderr_silenced():  # "Created TensorFlow Lite XNNPACK delegate" on every start
         interpreter = Interpreter(model_path=str(path), num_threads=engine_threads())
-    input_index = interpreter.get_input_details()[0]["index"]
+    details = interpreter.get_input_details()[0]
+    input_index = details["index"]
     output_index = interpreter.get_output_details()[0]["index"]
+    # A float input takes any pixels cast into it; any other (an artefact with integer input)
+    # only its own dtype, which set_tensor checks.
+    casts_input = details["dtype"] == np.float32
     shape = [None]
 
     def run(batch):
@@ -124,12 +129,15 @@ def _litert_engine(path: Path) -> Engine:
             with stderr_silenced():
                 interpreter.allocate_tensors()
             shape[0] = batch.shape
-        interpreter.set_tensor(input_index, batch)
-        interpreter.invoke()
+        if casts_input:  # straight into the interpreter's input: no float32 copy of the batch
+            np.copyto(interpreter.tensor(input_index)(), batch, casting="unsafe")
+        else:
+            interpreter.set_tensor(input_index, batch)
+        interpreter.invoke()  # the view above is gone by now, as LiteRT requires
         return interpreter.get_tensor(output_index).copy()
 
-    input_shape = tuple(int(d) for d in interpreter.get_input_details()[0]["shape"][1:])
-    return Engine("litert", run, input_shape)
+    input_shape = tuple(int(d) for d in details["shape"][1:])
+    return Engine("litert", run, input_shape, casts_input=casts_input)
 
 
 _OPENERS = {"onnx": _onnx_engine, "litert": _litert_engine}

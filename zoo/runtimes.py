@@ -86,9 +86,11 @@ class Runner:
         micro_batch: int | None = None,
         precision: str = "float32",
         xla: bool = False,
+        casts_input: bool = False,
     ):
         self.name = name
         self._run = run
+        self._casts_input = casts_input
         self.micro_batch = micro_batch
         self.precision = precision
         self.xla = xla
@@ -102,7 +104,14 @@ class Runner:
             if engine.name == "tf" or engine.input_shape is None
             else micro_batch_size(engine.input_shape)
         )
-        return cls(engine.name, engine.run, micro, precision=engine.precision, xla=engine.xla)
+        return cls(
+            engine.name,
+            engine.run,
+            micro,
+            precision=engine.precision,
+            xla=engine.xla,
+            casts_input=engine.casts_input,
+        )
 
     @property
     def description(self) -> str:
@@ -116,14 +125,21 @@ class Runner:
         """Outputs for ``batch`` (raw pixels, any numeric dtype), one row per image."""
         step = self.micro_batch
         if not step or len(batch) <= step:
-            return self._run(np.ascontiguousarray(batch, dtype=np.float32))
+            return self._run(self._as_input(batch))
         # Cast each micro-batch on its own, so that it is still in cache when the engine reads it.
         return np.concatenate(
             [
-                self._run(np.ascontiguousarray(batch[start : start + step], dtype=np.float32))
+                self._run(self._as_input(batch[start : start + step]))
                 for start in range(0, len(batch), step)
             ]
         )
+
+    def _as_input(self, batch: np.ndarray) -> np.ndarray:
+        """``batch`` as the engine takes it: as it is when the engine casts it itself (LiteRT
+        casts into its own input buffer), else contiguous float32."""
+        if self._casts_input:
+            return batch
+        return np.ascontiguousarray(batch, dtype=np.float32)
 
 
 def default_runtime() -> str:
