@@ -3,6 +3,7 @@ the decompression-bomb limit, truncated and non-image files reported per file.""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -123,3 +124,16 @@ def test_truncated_and_fake_files_are_reported_and_the_rest_predicted(tmp_path):
     assert "not an image" in results[2]["error"]
     assert results[1]["top"] == results[3]["top"]
     assert set(results[1]["top"][0]) == {"rank", "index", "label", "score", "wnid"}
+
+
+def test_what_is_not_a_regular_file_is_refused_before_it_is_opened(tmp_path):
+    """A FIFO would block ``open`` until a writer came: it is refused as a folder is."""
+    from zoo.errors import InputError
+
+    fifo = tmp_path / "camera.jpg"
+    os.mkfifo(fifo)
+    cases = {fifo: "not a file", tmp_path: "not a file", tmp_path / "gone.jpg": "no such file"}
+    cases[str(tmp_path / "nul\0.jpg")] = "no such file"
+    for path, reason in cases.items():
+        with pytest.raises(InputError, match=reason):
+            open_image(path)

@@ -9,6 +9,8 @@ Example:
 from __future__ import annotations
 
 import io
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -38,11 +40,7 @@ def open_image(
             names the path and the reason.
     """
     if data is None:
-        path = Path(path)
-        if not path.exists():
-            raise InputError(f"{path}: no such file")
-        if not path.is_file():
-            raise InputError(f"{path}: not a file")
+        _check_is_a_file(path)
     try:
         # The file is ours to close; the image is never closed (that would free its pixels), so
         # once loaded it outlives the file without a copy.
@@ -63,6 +61,19 @@ def open_image(
         raise InputError(f"{path}: refused, too many pixels ({error})") from None
     except Exception as error:  # any decoder failure (EOFError, struct.error, ...) is per file
         raise InputError(f"{path}: unreadable image ({type(error).__name__}: {error})") from None
+
+
+def _check_is_a_file(path: str | Path) -> None:
+    """One ``stat`` (of every image decoded): refuse a missing path, a folder, and a FIFO or
+    device, whose opening could block or never end."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, ValueError):  # ValueError: a NUL in the name
+        raise InputError(f"{path}: no such file") from None
+    except OSError as error:
+        raise InputError(f"{path}: unreadable ({error.strerror or error})") from None
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{path}: not a file")
 
 
 def check_pixels(image: Image.Image, path: str | Path) -> None:
