@@ -1,8 +1,9 @@
 """Inference engines: open an artefact (or wrap a Keras model) and run one batch through it.
 
 An engine is a function ``batch -> outputs`` on float32 pixels (LiteRT's also takes uint8 and
-casts it into its own input buffer), plus the input shape it was made for. TensorFlow wraps a Keras model in a ``tf.function``; ONNX Runtime and LiteRT (with
-XNNPACK) open an exported file and never import TensorFlow. Choosing an engine and batching
+casts it into its own input buffer), plus the input shape it was made for. TensorFlow wraps a
+Keras model in a ``tf.function``; ONNX Runtime and LiteRT (with XNNPACK) open an exported file
+and never import TensorFlow. Choosing an engine and batching
 work through it is ``zoo.runtimes``' job; making the files is ``zoo.exporter``'s.
 
 Example:
