@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/zoo predict runs/optdigits/held-out/*.png --model runs/optdigits/fine-tuned --top 2
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -q -n 2
+	$(BIN)/python -m pytest -m "not slow" -q -n 2 --dist loadgroup
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -101,10 +101,16 @@ def test_the_shipped_committee_has_its_recorded_members_and_pooled_width():
     assert spec.feature_stages[0].channels == 6 * 128 + 3 * 150
 
 
+def _with_a_small_test_set(data: mnist_data.Mnist, size: int = 1000) -> mnist_data.Mnist:
+    """``data`` scored on its first ``size`` test digits: each epoch's test accuracy costs a
+    tenth of the full 10,000 (these tests check the workflow, not the figures)."""
+    return data._replace(x_test=data.x_test[:size], y_test=data.y_test[:size])
+
+
 def test_members_are_trained_one_at_a_time_and_a_rerun_skips_them(tmp_path):
     from zoo.classics.committee import MEMBERS_FOLDER, train_members
 
-    data = mnist_data.load(MNIST_PATH)
+    data = _with_a_small_test_set(mnist_data.load(MNIST_PATH))
     lines: list[str] = []
     first = train_members(data, tmp_path, 2, epochs=1, limit=256, log=lines.append)
     assert [(m["index"], m["plan"]) for m in first] == [(0, "deep"), (1, "deep_elastic")]
@@ -202,7 +208,7 @@ def test_the_committee_is_assembled_from_its_members_with_its_curve(tmp_path):
     from zoo.classics.committee import train_committee
     from zoo.metrics import accuracy
 
-    data = mnist_data.load(MNIST_PATH)
+    data = _with_a_small_test_set(mnist_data.load(MNIST_PATH))
     model, results = train_committee(
         data, tmp_path, members=2, epochs=1, limit=256, log=lambda _: None
     )

@@ -131,6 +131,11 @@ assert type(keras.__spec__.loader).__name__ != "_LoaderWrapper", keras.__spec__.
 """
 
 
+#: The tests on ``saved`` run in one xdist worker (``--dist loadgroup``), so that the models
+#: are built and saved once (about 30 s), not once per worker.
+SAVED_ONCE = pytest.mark.xdist_group("saved_models")
+
+
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     """The folder with ``NAME.keras`` for every tested model, ``inputs.npz`` and the outputs
@@ -170,6 +175,7 @@ def test_sample_covers_every_mode_and_family():
     assert len(CLASSIC) == 11
 
 
+@SAVED_ONCE
 def test_every_model_loads_in_a_fresh_process(saved):
     """``import zoo; import keras; load_model``: every sampled model predicts the same."""
     names = CLASSIC + IMAGENET
@@ -179,6 +185,7 @@ def test_every_model_loads_in_a_fresh_process(saved):
         np.testing.assert_array_equal(outputs[name], expected[name], err_msg=name)
 
 
+@SAVED_ONCE
 def test_classic_loads_when_keras_is_imported_before_zoo(saved):
     names = ["perceptron", "backprop_2_2_2", "mnist_autoencoder"]
     prelude = "import sys\nimport keras\nassert 'zoo' not in sys.modules\n" + IMPORT_ZOO
@@ -187,6 +194,7 @@ def test_classic_loads_when_keras_is_imported_before_zoo(saved):
         np.testing.assert_array_equal(outputs[name], expected[name], err_msg=name)
 
 
+@SAVED_ONCE
 def test_imagenet_and_mnist_load_without_zoo(saved, tmp_path):
     """One ImageNet model per preprocessing mode, and an MNIST model, in ``python -I`` from an
     empty folder: no zoo on sys.path, and an import of zoo (possible through the editable
@@ -344,6 +352,7 @@ def test_autoencoder_keeps_its_decoder_through_a_keras_file(tmp_path):
     run_python(probe, tmp_path)
 
 
+@SAVED_ONCE
 def test_each_spec_names_the_zoo_objects_its_keras_file_needs(saved):
     """`zoo info` tells which files need `import zoo`: the spec's list is what the saved
     config really names."""
