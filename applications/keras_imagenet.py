@@ -197,7 +197,8 @@ def imagenet_spec(
     **kwargs: Any,
 ) -> ModelSpec:
     """The ``ModelSpec`` of one keras.applications variant."""
-    layers = tuple(stage.layer for stage in feature_stages if stage.stride)
+    # the stem is the first stage's layer: each name once
+    layers = tuple(dict.fromkeys(stage.layer for stage in feature_stages if stage.stride))
     return ModelSpec(
         name=name,
         builder=build_keras_application,

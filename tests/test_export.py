@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import zoo
+from zoo.cli import main
 from zoo.exporting import SUFFIXES, export
 from zoo.inputs import prepare_file
 
@@ -80,7 +81,7 @@ def test_int8_is_calibrated_checked_and_warns_about_default_images(tmp_path):
     assert result.parity["bytes"] < float_size / 3
 
 
-def test_an_artefact_that_disagrees_is_not_kept(tmp_path, monkeypatch):
+def test_an_artefact_that_disagrees_is_not_kept(tmp_path, monkeypatch, capsys):
     import zoo.exporting as exporting
 
     real_runner = exporting.runner
@@ -94,6 +95,13 @@ def test_an_artefact_that_disagrees_is_not_kept(tmp_path, monkeypatch):
     with pytest.raises(zoo.ZooError, match=r"agrees with Keras on top-1 for \d+\.\d% .*nothing"):
         export("mnist_convnet", out, format="onnx")
     assert list(tmp_path.iterdir()) == []  # no artefact, no report, no temporary folder
+    # the command exits non-zero and says what to try
+    capsys.readouterr()
+    assert main(["export", "mnist_convnet", "--format", "litert", "--quantize", "int8",
+                 "--out", str(tmp_path / "broken.tflite")]) == 2  # fmt: skip
+    said = capsys.readouterr().err
+    assert "nothing was kept" in said and "--calibration DIR" in said and "--min-agreement" in said
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_zoo_export_command(tmp_path):
@@ -103,9 +111,9 @@ def test_zoo_export_command(tmp_path):
     refused = run_zoo("export", "mnist_convnet", "--format", "onnx", "--quantize", "int8",
                       "--out", tmp_path / "x.onnx")  # fmt: skip
     assert refused.returncode == 2 and "LiteRT exports take float16 or int8" in refused.stderr
-    impossible = run_zoo("export", "mnist_convnet", "--format", "litert", "--out",
-                         tmp_path / "y.tflite", "--min-agreement", "1.01")  # fmt: skip
-    assert impossible.returncode == 2 and "nothing was kept" in impossible.stderr
+    percent = run_zoo("export", "mnist_convnet", "--format", "litert", "--out",
+                      tmp_path / "y.tflite", "--min-agreement", "95")  # fmt: skip
+    assert percent.returncode == 2 and "from 0 to 1; received 95.0" in percent.stderr
     assert not (tmp_path / "y.tflite").exists()
 
 

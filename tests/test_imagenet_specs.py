@@ -57,3 +57,8 @@ def test_spec_metadata(name):
     assert [stage.name for stage in spec.feature_stages][:1] == ["stem"]
     assert [stage.name for stage in spec.feature_stages][-2:] == ["pooled", "logits"]
     assert max(stage.stride or 0 for stage in spec.feature_stages) == 32
+    # the layers a weights file must hold: every stage's layer, each named once (the stem is
+    # the first stage's layer, so it must not be listed twice)
+    staged = [stage.layer for stage in spec.feature_stages if stage.stride]
+    for weights in (spec.weights, spec.weights_no_top):
+        assert sorted(weights.layers) == sorted(set(staged))

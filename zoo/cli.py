@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zoo import registry, run_dir
-from zoo.cli_export import add_export_parser
+from zoo.cli_export import WEIGHTS_HELP, add_export_parser
 from zoo.cli_training import add_finetune_parser, add_probe_parser, list_runs
 from zoo.cli_tune import add_classics_tune_parser, add_tune_parser
 from zoo.errors import InputError, Preempted, ZooError, ZooWarning
@@ -681,7 +681,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--weights",
         default="default",
-        help="'default' (shipped, verified), 'none' or a .weights.h5 path",
+        help=WEIGHTS_HELP,
     )
     sub.add_argument("--top", type=int, default=5, help="classes to show per image (default 5)")
     sub.add_argument(
@@ -724,7 +724,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="output .h5 (resumable) or .npy; with --engine beam a folder of shards; with "
         "--merge the joined .h5",
     )
-    sub.add_argument("--weights", default="default")
+    sub.add_argument("--weights", default="default", help=WEIGHTS_HELP)
     sub.add_argument("--dtype", choices=("float32", "float16"), default="float32")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_argument(

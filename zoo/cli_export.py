@@ -10,6 +10,9 @@ import argparse
 
 from zoo.text import format_table
 
+#: the --weights help of every command that loads a registry model
+WEIGHTS_HELP = "'default' (shipped or cached, verified), 'none' (random) or a .weights.h5 path"
+
 
 def add_export_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     from zoo.exporting import FORMATS, QUANTIZATIONS
@@ -35,7 +38,7 @@ def add_export_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
         default=None,
         help="least top-1 agreement with Keras to keep it (default 0.99; int8 0.95)",
     )
-    sub.add_argument("--weights", default="default")
+    sub.add_argument("--weights", default="default", help=WEIGHTS_HELP)
     sub.add_argument(
         "--input-size",
         type=_size,

@@ -284,8 +284,8 @@ def export(
         format: ``keras``, ``savedmodel``, ``litert`` or ``onnx``.
         quantize: LiteRT only: ``float16``, or ``int8`` (full integer, float input/output).
         calibration: images for int8 (a folder, glob or list; default: half of zoo's sample
-            digits, with a warning).
-        samples: images for the parity check (default: zoo's sample digits, less any used to
+            images, photos for ImageNet models and digits for MNIST ones, with a warning).
+        samples: images for the parity check (default: zoo's sample images, less any used to
             calibrate).
         min_agreement: least top-1 agreement to keep the artefact (0.99; 0.95 for int8).
         input_size: photo models: the artefact takes pixels of this size (``N`` or
@@ -313,6 +313,11 @@ def export(
             f"{format!r}"
         )
     threshold = MIN_AGREEMENT[quantize] if min_agreement is None else float(min_agreement)
+    if not 0 <= threshold <= 1:
+        raise InputError(
+            f"min_agreement is a fraction of the sample images, from 0 to 1; received "
+            f"{min_agreement!r}"
+        )
     from zoo.backend import quiet_tensorflow
 
     quiet_tensorflow()
@@ -350,7 +355,7 @@ def export(
                 f"The {format}{'/' + quantize if quantize else ''} export of {spec.name} agrees "
                 f"with Keras on top-1 for {report['top1_agreement']:.1%} of {len(batch)} sample "
                 f"images, below {threshold:.0%}; nothing was kept (max abs difference "
-                f"{report['max_abs_difference']:.3g})"
+                f"{report['max_abs_difference']:.3g}). {_what_to_try(quantize)}"
             )
         _move_into_place(temp, out)
     finally:
@@ -358,6 +363,17 @@ def export(
     atomic_write(Path(f"{out}.labels.txt"), "".join(f"{name}\n" for name in names))
     atomic_write(Path(f"{out}.parity.json"), json.dumps(report, indent=1))
     return ExportResult(out, report)
+
+
+def _what_to_try(quantize: str | None) -> str:
+    """The advice that ends a failed parity check."""
+    accept = "or accept less with min_agreement= (--min-agreement)"
+    if quantize == "int8":
+        return (
+            "Calibrate on a few hundred images like yours (calibration=, --calibration DIR), "
+            f"check it on others (samples=, --samples DIR), {accept}"
+        )
+    return f"Check it on more images (samples=, --samples DIR) {accept}"
 
 
 def _with_input_size(model, spec: ModelSpec, input_size: Any):
