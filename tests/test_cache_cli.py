@@ -37,6 +37,12 @@ def test_pull_bundle_import_offline_round_trip(tmp_path, weights_server):
 
     imported = run_zoo("cache", "import", bundle, env=env_for(offline, offline=True), check=True)
     assert "imported 2 files" in imported.stdout
+    modes = {
+        (home / "models" / name).stat().st_mode & 0o777
+        for home in (online, offline)
+        for name in (TOP, NO_TOP)
+    }
+    assert len(modes) == 1  # whoever may read a downloaded file may read an imported one
     listed = json.loads(run_zoo("cache", "list", "--json", env=env_for(offline), check=True).stdout)
     assert {row["file"]: row["trust"] for row in listed} == {
         TOP: "pinned sha256",

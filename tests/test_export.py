@@ -117,6 +117,39 @@ def test_zoo_export_command(tmp_path):
     assert not (tmp_path / "y.tflite").exists()
 
 
+def test_an_export_replaces_an_older_artefact_and_nothing_else(tmp_path):
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.txt").write_text("years of work")
+    afile = tmp_path / "notes"
+    afile.write_text("mine")
+    refusals = {
+        precious: ("savedmodel", "holds other files, not a SavedModel"),
+        afile: ("savedmodel", "is a file; a savedmodel export is a folder"),
+        tmp_path / "dir.tflite": ("litert", "is a folder; a litert export is one file"),
+        tmp_path / "m.onnx": ("keras", "keras exports are .keras files; received"),
+        tmp_path / "m.tflite": ("onnx", "onnx exports are .onnx files"),
+        afile / "m.onnx": ("onnx", "Cannot write the export's folder"),
+    }
+    (tmp_path / "dir.tflite").mkdir()
+    for out, (fmt, message) in refusals.items():
+        with pytest.raises(zoo.InputError, match=message):
+            export("mnist_convnet", out, format=fmt)
+    assert (
+        precious / "chapter1.txt"
+    ).read_text() == "years of work" and afile.read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.tflite", "notes", "thesis"]
+    for _ in range(2):  # a rerun replaces its own SavedModel, and leaves nothing hidden behind
+        export("mnist_convnet", tmp_path / "served", format="savedmodel")
+    assert (tmp_path / "served" / "saved_model.pb").is_file()
+    modes = {
+        path.stat().st_mode & 0o777
+        for path in (tmp_path / "served" / "saved_model.pb", tmp_path / "served.labels.txt")
+    }
+    assert len(modes) == 1  # the labels travel with the artefact: as readable as it is
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
 def test_a_users_keras_file_exports_too(tmp_path):
     first = export("mnist_convnet", tmp_path / "mine.keras", format="keras").path
     Path(f"{first}.labels.txt").unlink()  # a file of the user's own, without labels

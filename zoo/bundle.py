@@ -12,7 +12,6 @@ import io
 import json
 import os
 import tarfile
-import tempfile
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,6 +29,7 @@ from zoo.cache import (
     record_in_manifest,
 )
 from zoo.errors import WeightsError, WeightsHashError, ZooError
+from zoo.files import new_temp_file
 from zoo.hashing import file_hashes
 from zoo.spec import SHA256_PATTERN, WeightsSpec
 
@@ -278,7 +278,7 @@ def _import_from(tar: tarfile.TarFile, bundle: Path) -> list[str]:
     imported = []
     for name, entry in manifest.items():
         weights = known[name][0]
-        handle, temp = tempfile.mkstemp(dir=folder, prefix=name + ".", suffix=".tmp")
+        handle, temp = new_temp_file(folder, name + ".")
         try:
             with os.fdopen(handle, "wb") as out:
                 source = tar.extractfile(members[name])

@@ -39,7 +39,7 @@ from zoo import labels as labels_lib
 from zoo import registry
 from zoo.errors import InputError
 from zoo.exporter import ConversionError, export_model
-from zoo.files import atomic_write
+from zoo.files import atomic_write, check_writable_folder
 from zoo.inputs import find_sources, prepare_files
 from zoo.quantized import default_images, int8_converter_options, split_images
 from zoo.spec import ModelSpec
@@ -318,6 +318,7 @@ def export(
             f"min_agreement is a fraction of the sample images, from 0 to 1; received "
             f"{min_agreement!r}"
         )
+    out = _checked_out(out, format)
     from zoo.backend import quiet_tensorflow
 
     quiet_tensorflow()
@@ -335,8 +336,6 @@ def export(
     calibration_images = prepare_files(spec, calibrating, shape) if calibrating else None
     batch = prepare_files(spec, samples_files, shape)
 
-    out = Path(out).expanduser()
-    out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
     try:
         temp = staging / f"artefact{SUFFIXES[format]}"
@@ -363,6 +362,35 @@ def export(
     atomic_write(Path(f"{out}.labels.txt"), "".join(f"{name}\n" for name in names))
     atomic_write(Path(f"{out}.parity.json"), json.dumps(report, indent=1))
     return ExportResult(out, report)
+
+
+def _checked_out(out: Any, format: str) -> Path:
+    """``out`` as a path an export of ``format`` may be written to, before any work: a file
+    with the format's suffix (``.keras`` so that Keras loads it, ``.tflite``, ``.onnx``), or a
+    SavedModel folder. An existing artefact is replaced; anything else there is refused, never
+    removed. The folder it goes in is created and must be writable."""
+    out = Path(out).expanduser()
+    suffix = SUFFIXES[format]
+    if suffix and out.suffix != suffix:
+        raise InputError(f"{format} exports are {suffix} files; received out={str(out)!r}")
+    if suffix and out.is_dir():
+        raise InputError(
+            f"{out} is a folder; a {format} export is one file (e.g. {out}/model{suffix})"
+        )
+    if not suffix and (out.is_file() or out.is_symlink()):
+        raise InputError(f"{out} is a file; a savedmodel export is a folder: choose another path")
+    if (
+        not suffix
+        and out.is_dir()
+        and any(out.iterdir())
+        and not (out / "saved_model.pb").is_file()
+    ):
+        raise InputError(
+            f"{out} is a folder that holds other files, not a SavedModel; an export replaces "
+            "its whole folder, so nothing was written: choose a new or empty folder"
+        )
+    check_writable_folder(out.parent, "the export's folder")
+    return out
 
 
 def _what_to_try(quantize: str | None) -> str:

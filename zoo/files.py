@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,11 +48,28 @@ def utc_now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
+def new_temp_file(folder: Path, prefix: str, suffix: str = ".tmp") -> tuple[int, str]:
+    """A new file in ``folder`` with a unique name, opened for writing: its descriptor and its
+    path. Unlike ``tempfile.mkstemp`` (mode 0600) it gets the permissions of any file the user
+    creates (0666 less the umask), so what it becomes by a rename is readable as theirs is.
+
+    Example:
+        >>> handle, temp = new_temp_file(Path("."), "labels.txt.")
+    """
+    for _ in range(100):
+        temp = os.path.join(folder, f"{prefix}{secrets.token_hex(6)}{suffix}")
+        try:
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"No free temporary name in {folder} after 100 tries")
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic
     rename: a reader sees the old file or the new one, never a partial one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    handle, temp = new_temp_file(path.parent, path.name + ".")
     try:
         with os.fdopen(handle, "wb" if isinstance(data, bytes) else "w") as out:
             out.write(data)
