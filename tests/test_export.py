@@ -150,6 +150,27 @@ def test_an_export_replaces_an_older_artefact_and_nothing_else(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_a_rerun_killed_before_its_report_leaves_no_report_of_the_earlier_export(
+    tmp_path, monkeypatch
+):
+    import zoo.exporting as exporting
+
+    out = tmp_path / "convnet.tflite"
+    export("mnist_convnet", out, format="litert")
+    real_write = exporting.atomic_write
+
+    def killed_at_the_report(path, data):
+        if str(path).endswith(".parity.json"):
+            raise KeyboardInterrupt  # the process dies as it writes the report
+        real_write(path, data)
+
+    monkeypatch.setattr(exporting, "atomic_write", killed_at_the_report)
+    with pytest.raises(KeyboardInterrupt):
+        export("mnist_convnet", out, format="litert", quantize="float16")
+    # the float16 artefact is in place; the float32 export's report must not describe it
+    assert out.is_file() and not Path(f"{out}.parity.json").exists()
+
+
 def test_a_users_keras_file_exports_too(tmp_path):
     first = export("mnist_convnet", tmp_path / "mine.keras", format="keras").path
     Path(f"{first}.labels.txt").unlink()  # a file of the user's own, without labels

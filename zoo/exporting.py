@@ -356,11 +356,14 @@ def export(
                 f"images, below {threshold:.0%}; nothing was kept (max abs difference "
                 f"{report['max_abs_difference']:.3g}). {_what_to_try(quantize)}"
             )
+        labels_file, report_file = Path(f"{out}.labels.txt"), Path(f"{out}.parity.json")
+        for earlier in (report_file, labels_file):  # an earlier export's, never beside this one
+            earlier.unlink(missing_ok=True)
         _move_into_place(temp, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    atomic_write(Path(f"{out}.labels.txt"), "".join(f"{name}\n" for name in names))
-    atomic_write(Path(f"{out}.parity.json"), json.dumps(report, indent=1))
+    atomic_write(labels_file, "".join(f"{name}\n" for name in names))
+    atomic_write(report_file, json.dumps(report, indent=1))  # last: no report, not finished
     return ExportResult(out, report)
 
 
