@@ -105,6 +105,21 @@ def test_hdf5_files_that_read_other_files_are_refused(tmp_path):
     for name, reason in cases.items():
         with pytest.raises(zoo.WeightsError, match=f"reads other files.*{reason}"):
             zoo.load("softmax_regression", weights=tmp_path / f"{name}.weights.h5")
+    # a .keras file holds its weights as an HDF5 file too: zoo checks it itself, trusted or not
+    model.save(tmp_path / "good.keras")
+    with zipfile.ZipFile(tmp_path / "good.keras") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    for name, reason in cases.items():
+        archive_path = tmp_path / f"{name}.keras"
+        with zipfile.ZipFile(archive_path, "w") as archive:
+            for member, data in members.items():
+                if member == "model.weights.h5":
+                    data = (tmp_path / f"{name}.weights.h5").read_bytes()
+                archive.writestr(member, data)
+        for trust in (False, True):
+            with pytest.raises(zoo.WeightsError, match=f"model.weights.h5.*{reason}"):
+                zoo.load(archive_path, trust=trust)
+    assert zoo.load(tmp_path / "good.keras").count_params() == model.count_params()
 
 
 def test_zoo_models_hold_no_code_objects(tmp_path):

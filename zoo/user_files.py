@@ -29,6 +29,8 @@ SAFE_MODULES = ("keras", "zoo")
 CODE_CLASSES = ("Lambda", "TFSMLayer")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 CONFIG_LIMIT = 64 * 2**20  # a config bigger than this is not a model's
+#: The weights inside a ``.keras`` archive: an HDF5 file, checked like any other.
+KERAS_WEIGHTS = "model.weights.h5"
 
 
 def model_file_kind(path: str | Path) -> str | None:
@@ -46,11 +48,23 @@ def model_file_kind(path: str | Path) -> str | None:
     return None
 
 
-def check_hdf5(path: str | Path, largest: int | None = None) -> None:
-    """Raise ``WeightsError`` when the HDF5 file at ``path`` reads other files (external
+def check_hdf5(path: str | Path, largest: int | None = None, member: str | None = None) -> None:
+    """Raise ``WeightsError`` when the HDF5 file at ``path`` (or the ``member`` of the zip
+    archive at ``path``, as a ``.keras`` file holds its weights) reads other files (external
     storage, external links, virtual datasets) or, given ``largest`` (the most values a weight
     of the model holds), declares a dataset larger than that: a 28 KB file can declare a
     16384x16384 kernel, and reading it would allocate a gibibyte. Nothing is read."""
+    if member is not None:
+        try:
+            with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
+                _check_hdf5(handle, f"{path} ({member})", largest)
+        except KeyError:  # the archive holds no such member: nothing to check
+            return
+        return
+    _check_hdf5(path, str(path), largest)
+
+
+def _check_hdf5(source: Any, path: str, largest: int | None) -> None:
     import h5py
 
     problems: list[str] = []
@@ -70,7 +84,7 @@ def check_hdf5(path: str | Path, largest: int | None = None) -> None:
                 oversized.append(f"{name} {item.shape} ({item.size} values)")
 
     try:
-        with h5py.File(path, "r") as handle:
+        with h5py.File(source, "r") as handle:
             handle.visititems_links(link)
             handle.visititems(dataset)
     except OSError as error:
@@ -146,6 +160,7 @@ def load_user_model(path: str | Path, trust: bool = False):
                 f"{path} holds code that would run when it loads: {', '.join(found[:5])}. "
                 "zoo refuses it unless you trust the file (trust=True, --trust)"
             )
+        check_hdf5(path, member=KERAS_WEIGHTS)  # trusted or not: code is not the question
     from zoo.backend import quiet_tensorflow
 
     quiet_tensorflow()
@@ -210,7 +225,7 @@ def _parameter_count(path: Path) -> int:
 
     sizes: list[int] = []
     try:
-        with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as member:
+        with zipfile.ZipFile(path) as archive, archive.open(KERAS_WEIGHTS) as member:
             with h5py.File(member, "r") as weights:
                 weights.visititems(
                     lambda _, item: (
