@@ -86,8 +86,8 @@ def test_an_artefact_that_disagrees_is_not_kept(tmp_path, monkeypatch, capsys):
 
     real_runner = exporting.runner
 
-    def broken_runner(fmt, path):  # an artefact whose classes come out in the wrong order
-        run = real_runner(fmt, path)
+    def broken_runner(*args):  # an artefact whose classes come out in the wrong order
+        run = real_runner(*args)
         return lambda batch: run(batch)[:, ::-1]
 
     monkeypatch.setattr(exporting, "runner", broken_runner)

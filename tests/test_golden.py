@@ -62,3 +62,20 @@ def test_an_exported_artefact_is_checked_against_the_record(tmp_path):
     other = zoo.export("modern_mlp", tmp_path / "mlp.onnx", format="onnx").path
     wrong = run_zoo("verify", "mnist_convnet", "--artefact", other)
     assert wrong.returncode == 1 and "drift" in wrong.stdout
+
+
+def test_an_artefact_that_is_code_or_damaged_is_refused_with_its_reason(tmp_path):
+    import zoo
+
+    served = zoo.export("mnist_convnet", tmp_path / "served", format="savedmodel").path
+    refused = run_zoo("verify", "mnist_convnet", "--artefact", served)
+    assert refused.returncode == 2 and "A SavedModel is code as much as data" in refused.stderr
+    trusted = run_zoo("verify", "--artefact", served, "--model", "mnist_convnet", "--trust")
+    assert trusted.returncode == 0, trusted.stderr
+    assert " ok " in trusted.stdout
+    flat = zoo.export("mnist_convnet", tmp_path / "convnet.tflite", format="litert").path
+    truncated = tmp_path / "truncated.tflite"
+    truncated.write_bytes(flat.read_bytes()[:1000])
+    damaged = run_zoo("verify", "mnist_convnet", "--artefact", truncated)
+    assert damaged.returncode == 2 and "Traceback" not in damaged.stderr
+    assert f"The litert artefact {truncated} does not load: ValueError" in damaged.stderr

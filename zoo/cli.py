@@ -359,7 +359,8 @@ def cmd_bench(args) -> int:
 def cmd_verify(args) -> int:
     from zoo.verification import verify
 
-    for name in args.names or []:
+    args.names = [*(args.names or []), *([args.model] if args.model else [])]
+    for name in args.names:
         registry.get_spec(name)
     if args.record:
         from zoo.golden import record, user_file
@@ -374,8 +375,12 @@ def cmd_verify(args) -> int:
         from zoo.golden import check
 
         if len(args.names or []) != 1:
-            raise InputError("--artefact PATH needs the NAME of the model it was exported from")
-        row = {**check(args.names[0], artefact=args.artefact), "artefact": args.artefact}
+            raise InputError(
+                "--artefact PATH needs one --model NAME, the model it was exported from; "
+                f"received {len(args.names)}"
+            )
+        checked = check(args.names[0], artefact=args.artefact, trust=args.trust)
+        row = {**checked, "artefact": args.artefact}
         if args.json:
             _print_json([row])
         else:
@@ -818,6 +823,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="check an exported artefact of NAME (.keras, .tflite, .onnx, SavedModel) against "
         "NAME's golden record",
+    )
+    sub.add_argument("--model", metavar="NAME", help="the NAME an --artefact was exported from")
+    sub.add_argument(
+        "--trust",
+        action="store_true",
+        help="run an --artefact that is code: a SavedModel, or a .keras file with a Lambda",
     )
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_verify)

@@ -207,12 +207,30 @@ def _write(model, path: Path, fmt: str, spec, names, quantize, calibration_image
         ) from None
 
 
-def runner(fmt: str, path: Path):
-    """A function batch -> probabilities that runs the artefact in its own runtime."""
+def runner(fmt: str, path: Path, trust: bool = False):
+    """A function batch -> probabilities that runs the artefact in its own runtime (a
+    ``.keras`` one in Keras' safe mode unless ``trust``).
+
+    Raises:
+        ConversionError: the artefact does not load.
+    """
+    try:
+        return _open_runner(fmt, path, trust)
+    except Exception as error:  # the runtimes raise many types on a damaged file
+        raise ConversionError(
+            f"The {fmt} artefact {path} does not load: {type(error).__name__}: {error}"
+        ) from None
+
+
+def _open_runner(fmt: str, path: Path, trust: bool):
+    if fmt in ("keras", "savedmodel"):
+        from zoo.backend import quiet_tensorflow
+
+        quiet_tensorflow()
     if fmt == "keras":
         import keras
 
-        model = keras.saving.load_model(path, compile=False)
+        model = keras.saving.load_model(path, compile=False, safe_mode=not trust)
         return lambda batch: np.asarray(model.predict_on_batch(batch))
     if fmt == "savedmodel":
         import tensorflow as tf
@@ -340,7 +358,7 @@ def export(
     try:
         temp = staging / f"artefact{SUFFIXES[format]}"
         _write(model, temp, format, spec, names, quantize, calibration_images)
-        report = parity_report(expected, runner(format, temp), batch, temp)
+        report = parity_report(expected, runner(format, temp, trust), batch, temp)
         report.update(
             model=spec.name,
             format=format,

@@ -109,24 +109,31 @@ def record(name: str) -> dict[str, Any]:
     return entry
 
 
-def artefact_output(name: str, path: str | Path) -> np.ndarray:
-    """The output of an exported artefact of ``name`` on the reference input."""
+def artefact_output(name: str, path: str | Path, trust: bool = False) -> np.ndarray:
+    """The output of an exported artefact of ``name`` on the reference input. A SavedModel
+    needs ``trust`` and a ``.keras`` file is checked for code first, as ``zoo.load`` does."""
     from zoo.exporting import format_of, runner
+    from zoo.user_files import check_model_file, model_file_kind
 
     spec = registry.get_spec(name)
-    run = runner(format_of(path), Path(path))
+    path = Path(path).expanduser()
+    kind = model_file_kind(path)
+    if kind in ("keras", "savedmodel"):
+        check_model_file(path, kind, trust)
+    run = runner(format_of(path), path, trust)
     return np.asarray(run(reference_input(spec).astype("float32")), dtype=np.float64).reshape(-1)
 
 
-def check(name: str, artefact: str | Path | None = None) -> dict[str, str]:
+def check(name: str, artefact: str | Path | None = None, trust: bool = False) -> dict[str, str]:
     """``{"model", "golden", "detail"}``: ``ok``, ``drift`` (what moved), ``weights``
     (other weights than recorded) or ``none`` (no record). With ``artefact``, an exported
-    file of ``name`` is checked instead of the Keras model."""
+    file of ``name`` is checked instead of the Keras model (a SavedModel only with
+    ``trust``: it is code)."""
     expected = records().get(name)
     if expected is None:
         return {"model": name, "golden": "none", "detail": "no record (zoo verify --record)"}
     if artefact is not None:
-        output, digest = artefact_output(name, artefact), expected["weights_sha256"]
+        output, digest = artefact_output(name, artefact, trust), expected["weights_sha256"]
     else:
         output, digest = _output(name)
     if digest != expected["weights_sha256"]:

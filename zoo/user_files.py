@@ -144,6 +144,27 @@ def load_user_model(path: str | Path, trust: bool = False):
         raise InputError(
             f"{path}: not a model file (.keras, a full-model .h5, or a SavedModel folder)"
         )
+    check_model_file(path, kind, trust)
+    from zoo.backend import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras
+
+    if kind == "savedmodel":
+        return _savedmodel(path, keras)
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=not trust)
+    except Exception as error:  # Keras raises many types for a bad or unsafe file
+        raise InputError(f"Could not load {path}: {type(error).__name__}: {error}") from None
+
+
+def check_model_file(path: Path, kind: str, trust: bool) -> None:
+    """Refuse, before anything loads it, the model file at ``path`` (of ``model_file_kind``
+    ``kind``) that could run code, without ``trust``, or read other files, even with it.
+
+    Example:
+        >>> check_model_file(Path("x.keras"), "keras", trust=False)  # InputError on a Lambda
+    """
     if kind in ("savedmodel", "h5_model") and not trust:
         what = "A SavedModel" if kind == "savedmodel" else "A full-model .h5 file"
         raise InputError(
@@ -161,17 +182,6 @@ def load_user_model(path: str | Path, trust: bool = False):
                 "zoo refuses it unless you trust the file (trust=True, --trust)"
             )
         check_hdf5(path, member=KERAS_WEIGHTS)  # trusted or not: code is not the question
-    from zoo.backend import quiet_tensorflow
-
-    quiet_tensorflow()
-    import keras
-
-    if kind == "savedmodel":
-        return _savedmodel(path, keras)
-    try:
-        return keras.saving.load_model(path, compile=False, safe_mode=not trust)
-    except Exception as error:  # Keras raises many types for a bad or unsafe file
-        raise InputError(f"Could not load {path}: {type(error).__name__}: {error}") from None
 
 
 def _savedmodel(path: Path, keras):
