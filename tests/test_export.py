@@ -81,6 +81,36 @@ def test_int8_is_calibrated_checked_and_warns_about_default_images(tmp_path):
     assert result.parity["bytes"] < float_size / 3
 
 
+def test_calibration_and_parity_images_are_capped_and_the_report_says_so(tmp_path, monkeypatch):
+    import zoo.exporting as exporting
+
+    monkeypatch.setattr(exporting, "CALIBRATION_LIMIT", 3)
+    monkeypatch.setattr(exporting, "SAMPLES_LIMIT", 4)
+    calibration = tmp_path / "calibration"
+    calibration.mkdir()
+    digit_files = sorted(SAMPLES.glob("*.png"))
+    for path in digit_files[:7]:
+        (calibration / path.name).write_bytes(path.read_bytes())
+    out = tmp_path / "capped.tflite"
+    parity = export(
+        "mnist_convnet", out, format="litert", quantize="int8", calibration=calibration,
+        samples=SAMPLES,
+    ).parity  # fmt: skip
+    assert parity["warnings"] == [
+        "calibrated on 3 of the 7 images given, evenly spaced in their order",  # 0, 3 and 6
+        "checked on 4 of the 7 images given, evenly spaced in their order",
+    ]
+    # the parity images are never the calibration images, not even copies of them
+    checked = [os.path.basename(p) for p in parity["sample_images"]]
+    assert checked == ["digit_1.png", "digit_4.png", "digit_7.png", "digit_9.png"]
+    monkeypatch.setattr(exporting, "SAMPLES_LIMIT", 2)
+    parity = export("mnist_convnet", out, format="litert", samples=SAMPLES).parity
+    assert parity["warnings"] == [
+        "checked on 2 of the 10 images given, evenly spaced in their order"
+    ]
+    assert [os.path.basename(p) for p in parity["sample_images"]] == ["digit_0.png", "digit_9.png"]
+
+
 def test_an_artefact_that_disagrees_is_not_kept(tmp_path, monkeypatch, capsys):
     import zoo.exporting as exporting
 

@@ -40,6 +40,7 @@ from zoo import registry
 from zoo.errors import InputError
 from zoo.exporter import ConversionError, export_model
 from zoo.files import atomic_write, check_writable_folder
+from zoo.hashing import sha256_file
 from zoo.inputs import find_sources, prepare_files
 from zoo.quantized import default_images, int8_converter_options, split_images
 from zoo.spec import ModelSpec
@@ -50,6 +51,10 @@ SUFFIXES = {"keras": ".keras", "savedmodel": "", "litert": ".tflite", "onnx": ".
 #: Least top-1 agreement with Keras an artefact must reach to be kept.
 MIN_AGREEMENT = {None: 0.99, "float16": 0.99, "int8": 0.95}
 LATENCY_RUNS = 5
+#: The most images int8 calibrates on (LiteRT's guidance is a few hundred) and the most the
+#: parity check runs: each set is prepared in memory at once (a 224 px image is 0.6 MB).
+CALIBRATION_LIMIT = 500
+SAMPLES_LIMIT = 1000
 
 
 @dataclass
@@ -70,16 +75,29 @@ def _resolve(source: Any, weights: Any, trust: bool) -> tuple[Any, ModelSpec]:
 
 def _sample_files(spec: ModelSpec, folder: Any, calibrating: list[str]) -> list[str]:
     """The parity images: ``folder``'s (default: zoo's images for the model, see
-    ``zoo.quantized.default_images``), less any that calibrate."""
+    ``zoo.quantized.default_images``), less any that calibrate: the same file, or a copy of
+    one (the same bytes)."""
     paths = find_sources(folder).paths if folder is not None else default_images(spec)
-    excluded = {os.path.realpath(p) for p in calibrating}
-    paths = [p for p in paths if os.path.realpath(p) not in excluded]
+    excluded = {sha256_file(p) for p in calibrating}
+    paths = [p for p in paths if sha256_file(p) not in excluded]
     if not paths:
         raise InputError(
             "No parity images left: the sample images are the calibration images. Pass "
             "samples= (--samples DIR) with other images"
         )
     return paths
+
+
+def _at_most(paths: list[str], limit: int, what: str, warnings_given: list[str]) -> list[str]:
+    """``paths``, or ``limit`` of them evenly spaced in their order, saying so in
+    ``warnings_given``."""
+    if len(paths) <= limit:
+        return paths
+    chosen = np.linspace(0, len(paths) - 1, limit).round().astype(int)
+    warnings_given.append(
+        f"{what} {limit} of the {len(paths)} images given, evenly spaced in their order"
+    )
+    return [paths[i] for i in chosen]
 
 
 def _calibration_files(spec: ModelSpec, calibration: Any) -> tuple[list[str], list[str]]:
@@ -346,7 +364,9 @@ def export(
     calibrating, warnings_given = [], []
     if quantize == "int8":
         calibrating, warnings_given = _calibration_files(spec, calibration)
+    calibrating = _at_most(calibrating, CALIBRATION_LIMIT, "calibrated on", warnings_given)
     samples_files = _sample_files(spec, samples, calibrating)
+    samples_files = _at_most(samples_files, SAMPLES_LIMIT, "checked on", warnings_given)
     expected = np.asarray(model.predict(prepare_files(spec, samples_files), verbose=0))
     shape = None
     if input_size is not None:
