@@ -67,14 +67,33 @@ def test_verify_passes_on_the_shipped_files():
 
 
 def test_classics_table_measures_the_shipped_weights():
-    result = run_zoo("classics", "table", "--data", MNIST_PATH, "--json", check=True)
+    """Two rows, named: every model's floor is measured in test_accuracy, and the committee
+    alone takes minutes on 2 cores."""
+    named = ("mnist_convnet", "softmax_regression", "mnist_convnet")
+    result = run_zoo("classics", "table", *named, "--data", MNIST_PATH, "--json", check=True)
     table = json.loads(result.stdout)
     assert "measured now" in table["source"]
     rows = {row["model"]: row for row in table["rows"]}
+    assert [row["model"] for row in table["rows"]] == ["softmax_regression", "mnist_convnet"]
     assert rows["mnist_convnet"]["deck"] == 99.5
     assert rows["mnist_convnet"]["ours"] >= 99.5
     assert rows["softmax_regression"]["ours"] >= 92.2
-    assert all(row["train_seconds"] > 0 for row in rows.values())
+    assert all(row["train_seconds"] > 0 and row["measured"] for row in rows.values())
+
+
+def test_classics_table_rows_must_be_mnist_models():
+    assert_clean_error(
+        run_zoo("classics", "table", "mnist_cnn", "--recorded"),
+        "Unknown model 'mnist_cnn'. Did you mean 'mnist_convnet'?",
+    )
+    assert_clean_error(
+        run_zoo("classics", "table", "mobilenet_v1_0.25_128", "--recorded"),
+        "'mobilenet_v1_0.25_128' is not an MNIST model",
+        "valid: ",
+        "mnist_committee",
+    )
+    shown = run_zoo("classics", "table", "mnist_rnn", "--recorded", check=True).stdout
+    assert "| mnist_rnn |" in shown and "mnist_convnet" not in shown
 
 
 def test_classics_table_without_data_falls_back_to_recorded(tmp_path):

@@ -101,16 +101,28 @@ def test_the_shipped_committee_has_its_recorded_members_and_pooled_width():
     assert spec.feature_stages[0].channels == 6 * 128 + 3 * 150
 
 
-def _with_a_small_test_set(data: mnist_data.Mnist, size: int = 1000) -> mnist_data.Mnist:
-    """``data`` scored on its first ``size`` test digits: each epoch's test accuracy costs a
-    tenth of the full 10,000 (these tests check the workflow, not the figures)."""
-    return data._replace(x_test=data.x_test[:size], y_test=data.y_test[:size])
+@pytest.fixture(scope="module")
+def small_mnist(tmp_path_factory) -> mnist_data.Mnist:
+    """MNIST cut to its first 512 training and 1,000 test digits, as a file of its own: the
+    worker processes read ``data.path``, so they score on 1,000 digits too (these tests check
+    the workflow, not the figures; an epoch's test accuracy on the full set costs ten times as
+    much)."""
+    full = mnist_data.load(MNIST_PATH)
+    path = tmp_path_factory.mktemp("mnist") / "mnist_small.npz"
+    np.savez(
+        path,
+        x_train=full.x_train[:512],
+        y_train=full.y_train[:512],
+        x_test=full.x_test[:1000],
+        y_test=full.y_test[:1000],
+    )
+    return mnist_data.load(path)
 
 
-def test_members_are_trained_one_at_a_time_and_a_rerun_skips_them(tmp_path):
+def test_members_are_trained_one_at_a_time_and_a_rerun_skips_them(tmp_path, small_mnist):
     from zoo.classics.committee import MEMBERS_FOLDER, train_members
 
-    data = _with_a_small_test_set(mnist_data.load(MNIST_PATH))
+    data = small_mnist
     lines: list[str] = []
     first = train_members(data, tmp_path, 2, epochs=1, limit=256, log=lines.append)
     assert [(m["index"], m["plan"]) for m in first] == [(0, "deep"), (1, "deep_elastic")]
@@ -135,10 +147,10 @@ def test_members_are_trained_one_at_a_time_and_a_rerun_skips_them(tmp_path):
         train_members(data, tmp_path, 2, epochs=1, limit=256, log=lines.append)
 
 
-def test_members_trained_in_worker_processes_are_the_same_bytes(tmp_path):
+def test_members_trained_in_worker_processes_are_the_same_bytes(tmp_path, small_mnist):
     from zoo.classics.committee import MEMBERS_FOLDER, train_members
 
-    data = mnist_data.load(MNIST_PATH)
+    data = small_mnist
     alone = train_members(data, tmp_path / "one", 2, epochs=1, limit=128, log=lambda _: None)
     lines: list[str] = []
     together = train_members(
@@ -149,21 +161,21 @@ def test_members_trained_in_worker_processes_are_the_same_bytes(tmp_path):
     assert (tmp_path / "two" / MEMBERS_FOLDER / "member_01.log").read_text().strip()
 
 
-def test_a_failing_worker_stops_the_run_with_its_log(tmp_path):
+def test_a_failing_worker_stops_the_run_with_its_log(tmp_path, small_mnist):
     from zoo.classics.committee import train_members
 
-    data = mnist_data.load(MNIST_PATH)._replace(path=tmp_path / "gone.npz")
+    data = small_mnist._replace(path=tmp_path / "gone.npz")
     with pytest.raises(InputError, match=r"member \d failed .*member_0\d\.log"):
         train_members(data, tmp_path, 2, epochs=1, limit=128, jobs=2, log=lambda _: None)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
-def test_workers_do_not_outlive_a_killed_trainer(tmp_path):
+def test_workers_do_not_outlive_a_killed_trainer(tmp_path, small_mnist):
     """SIGKILL leaves the trainer no ``finally``: the workers must still stop."""
     script = (
         "import sys; from pathlib import Path; from zoo.classics import mnist_data; "
         "from zoo.classics.committee import train_members; "
-        f"train_members(mnist_data.load({str(MNIST_PATH)!r}), Path(sys.argv[1]), 2, "
+        f"train_members(mnist_data.load({str(small_mnist.path)!r}), Path(sys.argv[1]), 2, "
         "epochs=50, limit=512, jobs=2)"
     )
     trainer = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)])
@@ -204,11 +216,11 @@ def test_an_unwritable_out_folder_is_one_error_before_any_training(tmp_path):
         train(["mnist_committee"], blocker / "out", data_path=MNIST_PATH, epochs=1, limit=64)
 
 
-def test_the_committee_is_assembled_from_its_members_with_its_curve(tmp_path):
+def test_the_committee_is_assembled_from_its_members_with_its_curve(tmp_path, small_mnist):
     from zoo.classics.committee import train_committee
     from zoo.metrics import accuracy
 
-    data = _with_a_small_test_set(mnist_data.load(MNIST_PATH))
+    data = small_mnist
     model, results = train_committee(
         data, tmp_path, members=2, epochs=1, limit=256, log=lambda _: None
     )

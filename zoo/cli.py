@@ -466,7 +466,7 @@ def cmd_cache(args) -> int:
 def cmd_classics_table(args) -> int:
     from zoo.classics.table import format_markdown, rows
 
-    table, source = rows(args.data, measure=not args.recorded)
+    table, source = rows(args.data, measure=not args.recorded, names=args.names)
     if args.json:
         _print_json({"source": source, "rows": table})
     else:
@@ -856,6 +856,11 @@ def build_parser() -> argparse.ArgumentParser:
         dest="classics_command", metavar="COMMAND", required=True
     )
     sub = classic_commands.add_parser("table", help="the deck's MNIST table next to ours")
+    sub.add_argument(
+        "names", nargs="*", metavar="NAME",
+        help="the rows to show (default: every MNIST model; measuring mnist_committee takes "
+        "the longest)",
+    )  # fmt: skip
     sub.add_argument("--data", help="mnist.npz (default: Keras' cache)")
     sub.add_argument(
         "--recorded",
