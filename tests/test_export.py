@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -178,6 +179,63 @@ def test_an_export_replaces_an_older_artefact_and_nothing_else(tmp_path):
     }
     assert len(modes) == 1  # the labels travel with the artefact: as readable as it is
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+#: An export in its own process; ``--kill-at-old`` SIGKILLs it as it removes the older
+#: SavedModel it replaced (after the second rename, before any ``finally``).
+EXPORT_CHILD = """\
+import os, shutil, signal, sys
+import zoo.exporting as exporting
+
+out, fmt = sys.argv[1], sys.argv[2]
+if "--kill-at-old" in sys.argv:
+    def killed(path, *args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+    exporting.shutil.rmtree = killed
+exporting.export("mnist_convnet", out, format=fmt)
+"""
+
+
+def export_child(out: Path, fmt: str, *flags: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", EXPORT_CHILD, str(out), fmt, *flags], stderr=subprocess.PIPE
+    )
+
+
+def test_what_a_killed_export_leaves_behind_the_next_one_removes(tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "saved_model.pb").write_bytes(b"an older SavedModel")
+    killed = export_child(served, "savedmodel", "--kill-at-old")
+    assert killed.wait(timeout=300) == -9, killed.stderr.read().decode()[-3000:]
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))
+    assert len(left) == 2, left  # its staging folder and the older SavedModel it moved aside
+    assert (served / "saved_model.pb").read_bytes() != b"an older SavedModel"
+    running = tmp_path / f".served.export-{os.getpid()}-abcd"  # an export still at work
+    running.mkdir()
+    export("mnist_convnet", served, format="savedmodel")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [running.name]
+
+
+@pytest.mark.skipif(not Path("/proc/locks").is_file(), reason="blocked locks are seen in /proc")
+def test_two_exports_to_one_out_move_in_one_at_a_time(tmp_path):
+    """While one export moves its artefact, labels and report in, another to the same OUT
+    waits: without it the second one's report could end up beside the first one's artefact."""
+    from zoo.files import folder_lock
+
+    out = tmp_path / "convnet.keras"
+    with folder_lock(tmp_path):  # as an export does while it moves in
+        child = export_child(out, "keras")
+        deadline = time.monotonic() + 300
+        while f" {child.pid} " not in "".join(
+            line for line in Path("/proc/locks").read_text().splitlines(True) if "->" in line
+        ):
+            assert child.poll() is None, child.stderr.read().decode()[-3000:]
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert not out.exists() and not Path(f"{out}.parity.json").exists()
+    assert child.wait(timeout=300) == 0, child.stderr.read().decode()[-3000:]
+    assert json.loads(Path(f"{out}.parity.json").read_text())["format"] == "keras"
 
 
 def test_a_rerun_killed_before_its_report_leaves_no_report_of_the_earlier_export(

@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -39,7 +40,7 @@ from zoo import labels as labels_lib
 from zoo import registry
 from zoo.errors import InputError
 from zoo.exporter import ConversionError, export_model
-from zoo.files import atomic_write, check_writable_folder
+from zoo.files import atomic_write, check_writable_folder, folder_lock, process_alive
 from zoo.hashing import sha256_file
 from zoo.inputs import find_sources, prepare_files
 from zoo.quantized import default_images, int8_converter_options, split_images
@@ -355,6 +356,7 @@ def export(
             f"{min_agreement!r}"
         )
     out = _checked_out(out, format)
+    _remove_leftovers(out)
     from zoo.backend import quiet_tensorflow
 
     quiet_tensorflow()
@@ -374,7 +376,9 @@ def export(
     calibration_images = prepare_files(spec, calibrating, shape) if calibrating else None
     batch = prepare_files(spec, samples_files, shape)
 
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    staging = Path(
+        tempfile.mkdtemp(dir=out.parent, prefix=f"{_leftover_prefix(out)}{os.getpid()}-")
+    )
     try:
         temp = staging / f"artefact{SUFFIXES[format]}"
         _write(model, temp, format, spec, names, quantize, calibration_images)
@@ -395,13 +399,14 @@ def export(
                 f"{report['max_abs_difference']:.3g}). {_what_to_try(quantize)}"
             )
         labels_file, report_file = Path(f"{out}.labels.txt"), Path(f"{out}.parity.json")
-        for earlier in (report_file, labels_file):  # an earlier export's, never beside this one
-            earlier.unlink(missing_ok=True)
-        _move_into_place(temp, out)
+        with folder_lock(out.parent):  # another export to OUT moves in before or after this one
+            for earlier in (report_file, labels_file):  # an earlier export's, never beside this
+                earlier.unlink(missing_ok=True)
+            _move_into_place(temp, out)
+            atomic_write(labels_file, "".join(f"{name}\n" for name in names))
+            atomic_write(report_file, json.dumps(report, indent=1))  # last: no report, unfinished
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    atomic_write(labels_file, "".join(f"{name}\n" for name in names))
-    atomic_write(report_file, json.dumps(report, indent=1))  # last: no report, not finished
     return ExportResult(out, report)
 
 
@@ -470,13 +475,34 @@ def _with_input_size(model, spec: ModelSpec, input_size: Any):
     return keras.Model(inputs, outputs, name=model.name), (*size, 3)
 
 
+def _leftover_prefix(out: Path) -> str:
+    """How the names of an export's own files in OUT's folder begin (``.NAME.export-PID-``):
+    its staging folder, and an older SavedModel on its way out."""
+    return f".{out.name}.export-"
+
+
+def _remove_leftovers(out: Path) -> list[Path]:
+    """Remove what exports to ``out`` killed before they could clean up left in its folder
+    (their process is gone); the removed paths. A running export's files are left alone."""
+    prefix, removed = _leftover_prefix(out), []
+    for path in out.parent.glob(f"{glob.escape(prefix)}*"):
+        pid = path.name[len(prefix) :].split("-")[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def _move_into_place(temp: Path, out: Path) -> None:
     """``temp`` becomes ``out``: a file by one rename; a folder replaces an older one by two
     renames, the older one removed after."""
     if not (temp.is_dir() and out.exists()):
         os.replace(temp, out)
         return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    old = out.with_name(f"{_leftover_prefix(out)}{os.getpid()}-old")
     os.replace(out, old)
     os.replace(temp, out)
     shutil.rmtree(old, ignore_errors=True)

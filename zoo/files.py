@@ -27,20 +27,54 @@ def file_lock(path: Path, wait: bool = True) -> Iterator[None]:
     ``fcntl`` does not exist). ``wait=False``: raise ``LockedError`` at once instead of waiting
     while another process holds it, for work that must not run twice at the same time."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        with _locked(handle.fileno(), wait, path):
+            yield
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path, wait: bool = True) -> Iterator[None]:
+    """``file_lock`` on the folder itself, which leaves no lock file beside the user's own
+    (e.g. while an export moves its artefact and side files into the user's folder).
+
+    Example:
+        >>> with folder_lock(out.parent):
+        ...     os.replace(staged, out)
+    """
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        with _locked(handle, wait, folder):
+            yield
+    finally:
+        os.close(handle)
+
+
+@contextlib.contextmanager
+def _locked(handle: int, wait: bool, what: Path) -> Iterator[None]:
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         yield
         return
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            raise LockedError(f"{path} is locked by another process") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        raise LockedError(f"{what} is locked by another process") from None
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (one of another user's counts too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def utc_now() -> str:
