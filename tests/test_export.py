@@ -184,7 +184,7 @@ def test_an_export_replaces_an_older_artefact_and_nothing_else(tmp_path):
 #: An export in its own process; ``--kill-at-old`` SIGKILLs it as it removes the older
 #: SavedModel it replaced (after the second rename, before any ``finally``).
 EXPORT_CHILD = """\
-import os, shutil, signal, sys
+import os, signal, sys
 import zoo.exporting as exporting
 
 out, fmt = sys.argv[1], sys.argv[2]

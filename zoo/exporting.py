@@ -481,10 +481,10 @@ def _leftover_prefix(out: Path) -> str:
     return f".{out.name}.export-"
 
 
-def _remove_leftovers(out: Path) -> list[Path]:
+def _remove_leftovers(out: Path) -> None:
     """Remove what exports to ``out`` killed before they could clean up left in its folder
-    (their process is gone); the removed paths. A running export's files are left alone."""
-    prefix, removed = _leftover_prefix(out), []
+    (their process is gone). A running export's files are left alone."""
+    prefix = _leftover_prefix(out)
     for path in out.parent.glob(f"{glob.escape(prefix)}*"):
         pid = path.name[len(prefix) :].split("-")[0]
         if pid.isdigit() and not process_alive(int(pid)):
@@ -492,8 +492,6 @@ def _remove_leftovers(out: Path) -> list[Path]:
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
 
 
 def _move_into_place(temp: Path, out: Path) -> None:
