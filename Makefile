@@ -28,11 +28,12 @@ test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 fuzz: $(STAMP)
-	$(BIN)/python tests/fuzz_decode.py --rounds 20000 --seed $${SEED:-1}
+	$(BIN)/python tests/inputs/fuzz_decode.py --rounds 20000 --seed $${SEED:-1}
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -55,7 +55,7 @@ def forward_rate(name: str, policy: str, xla: bool, batch_size: int, repeats: in
 
 def features_rate(model: str, folder: str, count: int, batch_size: int) -> tuple[float, str]:
     """Images/s of ``zoo.extract_features`` on the TF runtime, and how that runtime ran."""
-    from zoo.features import extract_features
+    from zoo.inference.features import extract_features
 
     extract_features(
         model, folder, weights=None, runtime="tf", batch_size=batch_size, progress=False
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     quiet_tensorflow()
     import tensorflow as tf
 
-    from zoo.bench import make_jpegs
+    from zoo.bench.runtimes import make_jpegs
 
     print("TensorFlow", tf.__version__, "| CPU cores:", os.cpu_count())
     gpus = tf.config.list_physical_devices("GPU")
@@ -129,7 +129,7 @@ def finetune_check(model: str, count: int) -> None:
     and its phase-2 images/s."""
     import zoo
     from zoo import run_dir
-    from zoo.finetune import fine_tune
+    from zoo.training.finetune import fine_tune
 
     rng = np.random.default_rng(0)
     shape = zoo.get_spec(model).input_shape

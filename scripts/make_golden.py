@@ -24,7 +24,7 @@ def main(weights_folder: Path, out: Path) -> None:
         for file in weights_folder.glob("*.h5"):
             shutil.copy(file, Path(home) / "models" / file.name)
         import zoo
-        from zoo.golden import record, user_file
+        from zoo.exporting.golden import record, user_file
 
         names = [
             name

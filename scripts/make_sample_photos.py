@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Write zoo/data/photos/: ten small real photos, the default images that int8 LiteRT models are
-calibrated and parity-checked on for the ImageNet models (``zoo.quantized``).
+calibrated and parity-checked on for the ImageNet models (``zoo.engines.int8``).
 
 Source: the colour photos that scikit-image ships in ``skimage/data`` (public domain or CC0;
 attribution in zoo/data/photos/PHOTOS.md). Each is scaled so that its shorter side is 256

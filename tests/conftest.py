@@ -19,7 +19,8 @@ ZOO_COMMAND = Path(sys.executable).with_name("zoo")
 # Tests run on TensorFlow unless they ask for a runtime (test_runtimes.py), so that `auto` does
 # not export and time ONNX/LiteRT for every model and cache folder a test makes.
 os.environ.setdefault("ZOO_RUNTIME", "tf")
-# No detached preparers outliving a test: tests/test_background.py turns them on where it asks.
+# No detached preparers outliving a test: tests/engines/test_background.py turns them on where
+# it asks.
 os.environ.setdefault("ZOO_BACKGROUND", "0")
 
 
@@ -35,7 +36,7 @@ def weights_server():
 @pytest.fixture
 def private_weights_cache(tmp_path, monkeypatch):
     """An empty Keras cache of the test's own, online, with fast download retries."""
-    from zoo import download
+    from zoo.weights import download
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.delenv("ZOO_OFFLINE", raising=False)

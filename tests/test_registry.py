@@ -14,7 +14,7 @@ import zoo
 from zoo import registry
 from zoo.spec import PREPROCESSING_MODES, validate_spec
 
-from conftest import ROOT, run_zoo
+from conftest import ROOT, ZOO_COMMAND, run_zoo
 
 ALL = zoo.list_models()
 
@@ -106,25 +106,33 @@ def test_invalid_spec_raises():
         "from zoo.cli import main; main(['list'])",
         "from zoo.cli import main; main(['list', '--json'])",
         "from zoo.cli import main; main(['info', 'mnist_convnet'])",
+        "from zoo.cli import main; main(['info', 'mobilenet_v2_1.0_224', '--json'])",
         "from zoo.cli import main; main(['verify'])",
     ],
 )
-def test_light_paths_never_import_tensorflow(code):
+def test_light_paths_import_neither_tensorflow_nor_beam(code):
     probe = (
-        f"{code}\nimport sys\nheavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]"
+        f"{code}\nimport sys\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'apache_beam') if m in sys.modules]"
         "\nassert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", probe], check=True, cwd=ROOT, capture_output=True)
 
 
-def test_help_never_imports_tensorflow():
-    probe = (
-        "import sys\nfrom zoo.cli import main\ntry:\n    main(['--help'])\n"
-        "except SystemExit:\n    pass\nassert 'tensorflow' not in sys.modules"
-    )
-    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+@pytest.mark.parametrize("command", [["--help"], ["list"], ["info", "mnist_convnet"]])
+def test_zoo_help_list_and_info_import_neither_tensorflow_nor_beam(command):
+    """The installed command, as a user runs it: ``python -X importtime`` lists every module
+    the process imported."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ZOO_COMMAND), *command],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "predict" in result.stdout and "classics" in result.stdout
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert "zoo.cli.app" in imported and "zoo.registry" in imported
+    heavy = {m for m in imported if m.partition(".")[0] in ("tensorflow", "keras", "apache_beam")}
+    assert heavy == set()
+    assert result.stdout.strip()
 
 
 def test_cli_list_json_matches_registry():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,9 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_package_has_no_import_cycle():
     graph = import_graph()
-    assert {"zoo.models", "zoo.cache", "zoo.classics.train", "applications.classic"} <= set(graph)
+    assert {"zoo.models", "zoo.weights.cache", "zoo.classics.train", "applications.classic"} <= set(
+        graph
+    )
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
 
 
@@ -86,9 +89,11 @@ def test_the_cycle_check_finds_a_new_cycle(tmp_path):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(path.read_text())
     hashing = tmp_path / "zoo" / "hashing.py"
-    hashing.write_text(hashing.read_text() + "\n\ndef _late():\n    from zoo.cache import fetch\n")
+    hashing.write_text(
+        hashing.read_text() + "\n\ndef _late():\n    from zoo.weights.cache import fetch\n"
+    )
     cycle = find_cycle(import_graph(tmp_path))
-    assert cycle is not None and {"zoo.hashing", "zoo.cache"} <= set(cycle)
+    assert cycle is not None and {"zoo.hashing", "zoo.weights.cache"} <= set(cycle)
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
     assert find_cycle({"a": {"b"}, "b": {"a"}}) == ["a", "b", "a"]
 
@@ -118,3 +123,82 @@ def test_load_signature_is_typed():
     assert signature.return_annotation == "keras.Model"
     with pytest.raises(AttributeError, match="no attribute 'lod'"):
         zoo.lod  # noqa: B018
+
+
+#: The longest a module and a function (its docstring not counted) may be.
+MODULE_LINES, FUNCTION_LINES = 500, 80
+#: A function's docstring saying this may make it longer: it says why it must be one piece.
+ONE_PIECE = "must be one piece"
+
+
+def _sources(root: Path = ROOT) -> list[Path]:
+    return [path for package in PACKAGES for path in sorted((root / package).rglob("*.py"))]
+
+
+def long_functions(path: Path) -> list[str]:
+    """``module:line name (N lines)`` of each function of ``path`` longer than
+    ``FUNCTION_LINES`` without its docstring, unless the docstring says ``ONE_PIECE``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        lines = node.end_lineno - node.lineno + 1
+        docstring = ast.get_docstring(node) or ""
+        first = node.body[0]
+        if docstring and isinstance(first, ast.Expr):
+            lines -= first.end_lineno - first.lineno + 1
+        if lines > FUNCTION_LINES and ONE_PIECE not in docstring:
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines} lines)")
+    return found
+
+
+def test_no_module_is_longer_than_500_lines():
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in _sources()
+        if (lines := len(path.read_text().splitlines())) > MODULE_LINES
+    }
+    assert long == {}
+
+
+def test_no_function_is_longer_than_80_lines():
+    assert [entry for path in _sources() for entry in long_functions(path)] == []
+
+
+def test_the_length_check_finds_a_long_function(tmp_path, monkeypatch):
+    body = "".join(f"    x{i} = {i}\n" for i in range(FUNCTION_LINES))
+    source = tmp_path / "long.py"
+    source.write_text(f'def long():\n    """Many lines."""\n{body}\n\ndef short():\n    pass\n')
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert long_functions(source) == [f"long.py:1 long ({FUNCTION_LINES + 1} lines)"]
+    source.write_text(f'def long():\n    """This {ONE_PIECE}: a table."""\n{body}')
+    assert long_functions(source) == []
+
+
+def test_every_subpackage_has_a_docstring_and_a_test_folder():
+    packages = sorted(p.parent for p in (ROOT / "zoo").glob("*/__init__.py"))
+    assert {p.name for p in packages} >= {"weights", "inputs", "engines", "training", "cli"}
+    for package in packages:
+        assert ast.get_docstring(ast.parse((package / "__init__.py").read_text())), package
+        tests = ROOT / "tests" / package.name
+        assert tests.is_dir() and list(tests.glob("test_*.py")), f"no tests/{package.name}/"
+    test_folders = {p.name for p in (ROOT / "tests").iterdir() if p.is_dir()} - {"data"}
+    assert test_folders <= {p.name for p in packages} | {"__pycache__"}
+
+
+def test_the_layering_contract_covers_every_module():
+    """``pyproject.toml``'s import-linter layers name every top-level module and package of
+    zoo/ (``exhaustive``), and the architecture document draws the same layers."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (layers,) = [c for c in config["contracts"] if c["type"] == "layers"]
+    assert layers["exhaustive"] is True
+    named = {name.strip() for layer in layers["layers"] for name in layer.split("|")}
+    present = {p.stem for p in (ROOT / "zoo").glob("*.py")} | {
+        p.parent.name for p in (ROOT / "zoo").glob("*/__init__.py")
+    }
+    assert present - {"__init__", "__main__"} == named
+    drawn = (ROOT / "docs" / "architecture.md").read_text()
+    for layer in layers["layers"]:
+        assert layer in drawn, layer

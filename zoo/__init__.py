@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from zoo import moved
 from zoo.errors import (
     DataError,
     InputError,
@@ -36,25 +37,25 @@ from zoo.spec import ModelSpec, WeightsSpec
 from zoo.version import __version__
 
 if TYPE_CHECKING:
-    from zoo.exporting import export as export
-    from zoo.features import extract_features as extract_features
-    from zoo.finetune import fine_tune as fine_tune
+    from zoo.exporting.artefact import export as export
+    from zoo.inference.features import extract_features as extract_features
+    from zoo.inference.prediction import predict as predict
     from zoo.models import load as load
-    from zoo.prediction import predict as predict
-    from zoo.probing import probe as probe
-    from zoo.tuning import tune as tune
-    from zoo.verification import verify as verify
+    from zoo.training.finetune import fine_tune as fine_tune
+    from zoo.training.probe import probe as probe
+    from zoo.training.tune import tune as tune
+    from zoo.weights.verify import verify as verify
 
 #: Public functions imported on first use: name -> the module that defines it.
 LAZY_FUNCTIONS = {
     "load": "zoo.models",
-    "predict": "zoo.prediction",
-    "extract_features": "zoo.features",
-    "verify": "zoo.verification",
-    "fine_tune": "zoo.finetune",
-    "probe": "zoo.probing",
-    "export": "zoo.exporting",
-    "tune": "zoo.tuning",
+    "predict": "zoo.inference.prediction",
+    "extract_features": "zoo.inference.features",
+    "verify": "zoo.weights.verify",
+    "fine_tune": "zoo.training.finetune",
+    "probe": "zoo.training.probe",
+    "export": "zoo.exporting.artefact",
+    "tune": "zoo.training.tune",
 }
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
 
 
 register_keras_objects()  # now if Keras is imported, else the moment it is (never imports it)
+moved.install()  # zoo 0.1's module paths (zoo.finetune, ...) still import, with a warning
 
 
 def __getattr__(name: str) -> Any:

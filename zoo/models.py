@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zoo import registry
-from zoo import weights as weights_lib
 from zoo.backend import quiet_tensorflow
 from zoo.errors import InputError, WeightsError
 from zoo.spec import ModelSpec
 from zoo.user_files import check_hdf5, load_user_model, model_file_kind
+from zoo.weights import resolve as weights_lib
 
 if TYPE_CHECKING:
     import keras

@@ -43,7 +43,7 @@ SETTINGS_FILE = "settings.json"
 
 @dataclass(frozen=True)
 class Plan:
-    """How each member is trained: its column shape (``applications.classic.COMMITTEE_COLUMNS``),
+    """How each member is trained: its column shape (``applications.committee.COMMITTEE_COLUMNS``),
     its recipe, and the distortions of its training digits, drawn anew every epoch."""
 
     column: str
@@ -64,7 +64,7 @@ PLANS = {
 }
 #: Member ``i`` follows plan ``PLAN_CYCLE[i % 3]``: three kinds of column, as the paper's
 #: committee mixed columns trained on differently preprocessed digits (a committee of one kind
-#: plateaus lower: docs/committee.md). Its columns are ``applications.classic.COMMITTEE_CYCLE``.
+#: plateaus lower: docs/committee.md). Its columns are ``applications.committee.COMMITTEE_CYCLE``.
 PLAN_CYCLE = ("deep", "deep_elastic", "ciresan")
 
 
@@ -82,7 +82,7 @@ def member_seed(seed: int, index: int) -> int:
 def _member_model(column: str):
     import keras
 
-    from applications.classic import build_mnist_committee_member
+    from applications.committee import build_mnist_committee_member
     from zoo.preprocessing import preprocess
 
     inputs = keras.Input((28, 28, 1), name="inputs")
@@ -330,7 +330,7 @@ def committee_model(members: int):
     """The committee of ``members`` columns (random weights), raw 0..255 digits in."""
     import keras
 
-    from applications.classic import build_mnist_committee
+    from applications.committee import build_mnist_committee
     from zoo.preprocessing import preprocess
 
     inputs = keras.Input((28, 28, 1), name="inputs")
@@ -382,7 +382,7 @@ def train_committee(
 ):
     """Train (or finish training) the committee; return the model and its results: test
     accuracy, each member's, and the committee curve (also drawn in ``OUT/committee.png``)."""
-    from applications.classic import COMMITTEE_MEMBERS
+    from applications.committee import COMMITTEE_MEMBERS
     from zoo.metrics import accuracy
 
     members = members or COMMITTEE_MEMBERS
@@ -409,7 +409,7 @@ def train_committee(
 def plot_committee(results: dict, path: Path) -> None:
     """The committee curve (test accuracy of the first k members averaged) and each member's
     own accuracy, against the deck's record, as a PNG (needs matplotlib)."""
-    from zoo.run_report import pyplot, save_figure
+    from zoo.training.run_report import pyplot, save_figure
 
     plt = pyplot()
     figure, axis = plt.subplots(figsize=(6.4, 4.6))

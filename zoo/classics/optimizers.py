@@ -30,7 +30,7 @@ import numpy as np
 from zoo import registry
 from zoo.errors import InputError
 from zoo.files import atomic_write
-from zoo.inputs import checked_count
+from zoo.inputs.sources import checked_count
 
 
 @dataclass(frozen=True)
@@ -245,7 +245,7 @@ def format_markdown(rows: list[dict]) -> str:
 def plot(path: Path, curves: list[tuple[str, dict]], model: str, epochs: int) -> bool:
     """Two panels, training loss (log scale) and test accuracy per epoch, one line per
     optimizer; False (and no file) without matplotlib."""
-    from zoo.run_report import plots_available, pyplot, save_figure
+    from zoo.training.run_report import plots_available, pyplot, save_figure
 
     if not plots_available():
         return False

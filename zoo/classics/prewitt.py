@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from zoo.images import open_image, to_grayscale
+from zoo.inputs.images import open_image, to_grayscale
 
 
 def edge_responses(gray: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from pathlib import Path
 from zoo import registry
 from zoo.classics import mnist_data
 from zoo.errors import DataError, InputError
-from zoo.shipped import recorded_results
+from zoo.weights.shipped import recorded_results
 
 
 def rows(

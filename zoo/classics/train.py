@@ -21,9 +21,9 @@ from zoo.classics.recipes import AUTOENCODER_PROBE, PERCEPTRON_MAX_EPOCHS, RECIP
 from zoo.errors import ZooError
 from zoo.files import atomic_write, check_writable_folder
 from zoo.hashing import sha256_file
-from zoo.inputs import checked_count
+from zoo.inputs.sources import checked_count
 from zoo.metrics import accuracy
-from zoo.shipped import RESULTS_FILE
+from zoo.weights.shipped import RESULTS_FILE
 
 TRAINABLE = ("perceptron", *RECIPES, "mnist_committee")
 #: What ``zoo classics train`` trains when no model is named: all but the committee (hours).

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.shipped import PACKAGE_WEIGHTS_DIR
+from zoo.weights.shipped import PACKAGE_WEIGHTS_DIR
 
 OPTDIGITS_FILE = "optdigits.npz"
 #: Training images per class: few, as in a real small fine-tuning job; the rest is held out.
@@ -64,7 +64,7 @@ def run_transfer(out: Path, progress: bool = False) -> list[dict[str, Any]]:
     """Fine-tune ``mnist_convnet`` (shipped MNIST weights, new 10-way head) and train it from
     random weights, each on the same 300 optdigits images for ``EPOCHS`` epochs; return the
     held-out accuracy of both. Runs finished before are read back, not retrained."""
-    from zoo.finetune import fine_tune
+    from zoo.training.finetune import fine_tune
 
     train, held = split(*optdigits(), TRAIN_PER_CLASS, SEED)
     common = {"validation": held, "augment": "none", "seed": SEED, "progress": progress}

@@ -26,10 +26,10 @@ from zoo import registry, run_dir
 from zoo.errors import InputError
 from zoo.files import atomic_path, atomic_write, utc_now
 from zoo.hashing import sha256_file
-from zoo.inputs import checked_count
+from zoo.inputs.sources import checked_count
 from zoo.labels import names as label_names
-from zoo.search import Choice, check_search
-from zoo.tuning import TRIALS, TuneResult, check_settings, search_and_publish
+from zoo.training.search_loop import Choice, check_search
+from zoo.training.tune import TRIALS, TuneResult, check_settings, search_and_publish
 
 #: What is searched for each classic model (builder arguments, and the recipe's rate).
 CLASSIC_SPACES = {
