@@ -7,7 +7,9 @@ The population is ``zoo.list_models()``: a new kind of model gets these tests by
 registered. ImageNet models run at the smallest input their downsampling allows (32 px; Keras'
 minimum for Inception and Xception), except the shape check, which is symbolic at the spec's
 size. Every model runs in `make test-all`; CI (`make test`) leaves out the largest variants of
-the families (``HEAVY``: 9-38 s each on 2 cores) and keeps at least the smallest of each family.
+the families (``HEAVY``: 9-38 s each on 2 cores) and keeps at least the smallest of each family,
+and of MobileNet v1 and v2, whose variants differ only in width and input size, one variant per
+width that between them take every input size (``grid_sample``).
 """
 
 from __future__ import annotations
@@ -39,8 +41,36 @@ HEAVY = {
     "resnet152",
     "resnet152_v2",
 }
+
+
+def grid_sample(names: list[str]) -> set[str]:
+    """Of the families whose variants form a width x input-size grid (MobileNet v1 and v2: the
+    same layers at other widths and sizes; 38 variants, 2-4 s each here), one variant per width
+    that between them cover every size: the widths in order, each at the smallest size not yet
+    covered. The other variants of those families are the ones left to `make test-all`."""
+    grids: dict[str, list[tuple[float, int, str]]] = {}
+    for name in names:
+        spec = zoo.get_spec(name)
+        if "alpha" in spec.builder_kwargs:
+            variant = (spec.builder_kwargs["alpha"], spec.input_shape[0], name)
+            grids.setdefault(spec.keras_function, []).append(variant)
+    chosen = set()
+    for variants in grids.values():
+        covered: set[int] = set()
+        for alpha in sorted({alpha for alpha, _, _ in variants}):
+            sizes = sorted(size for a, size, _ in variants if a == alpha)
+            size = next((s for s in sizes if s not in covered), sizes[0])
+            covered.add(size)
+            chosen.add(next(n for a, s, n in variants if (a, s) == (alpha, size)))
+    in_grids = {name for variants in grids.values() for _, _, name in variants}
+    return set(names) - in_grids | chosen
+
+
+#: The grid variants `make test` leaves out (`make test-all` runs every model).
+GRID_VARIANTS = set(ALL) - grid_sample(ALL)
 EVERY_MODEL = [
-    pytest.param(name, marks=pytest.mark.slow) if name in HEAVY else name for name in ALL
+    pytest.param(name, marks=pytest.mark.slow) if name in HEAVY | GRID_VARIANTS else name
+    for name in ALL
 ]
 #: The smallest input each family's downsampling allows (Keras' own minimums), else 32 px.
 SMALL_INPUT = {"InceptionV3": 75, "InceptionResNetV2": 75, "Xception": 71}
@@ -105,7 +135,11 @@ def test_builds_with_its_documented_parameters_and_stage_shapes(name):
     import keras
 
     spec = zoo.get_spec(name)
-    assert build(spec).count_params() == spec.params
+    full = build(spec)
+    assert full.count_params() == spec.params
+    if "logits" in stage_names(spec):  # what zoo.load(name, features=["logits"]) builds
+        logits = feature_model(full, spec, ["logits"]).output["logits"]
+        assert tuple(logits.shape) == (None, spec.num_classes)
     stages = [stage for stage in spec.feature_stages if stage.name != "logits"]
     if not stages:
         return
@@ -123,9 +157,22 @@ def test_builds_with_its_documented_parameters_and_stage_shapes(name):
         assert spatial_fits(width, shape[2], stage.stride), (stage, shape)
         # the layer the spec names (layer names are numbered per session: this one is fresh)
         assert tuple(model.get_layer(stage.layer).output.shape) == shape, stage
-    if "logits" in stage_names(spec):
-        logits = zoo.load(name, weights=None, features=["logits"]).output["logits"]
-        assert tuple(logits.shape) == (None, spec.num_classes)
+
+
+def test_the_grid_sample_takes_every_width_and_every_size():
+    sample = grid_sample(ALL)
+    for function in ("MobileNet", "MobileNetV2"):
+        family = [zoo.get_spec(n) for n in ALL if zoo.get_spec(n).keras_function == function]
+        kept = [spec for spec in family if spec.name in sample]
+        assert {s.builder_kwargs["alpha"] for s in kept} == {
+            s.builder_kwargs["alpha"] for s in family
+        }
+        assert {s.input_shape for s in kept} == {s.input_shape for s in family}
+    assert sorted(n for n in sample if n.startswith("mobilenet_v2_")) == [
+        "mobilenet_v2_0.35_96", "mobilenet_v2_0.5_128", "mobilenet_v2_0.75_160",
+        "mobilenet_v2_1.0_192", "mobilenet_v2_1.3_224", "mobilenet_v2_1.4_224",
+    ]  # fmt: skip
+    assert {n for n in ALL if not n.startswith(("mobilenet_v1", "mobilenet_v2"))} <= sample
 
 
 @pytest.mark.parametrize("name", sorted(PAPER_CHANNELS))

@@ -201,6 +201,8 @@ def test_mixed_precision_only_where_the_spec_allows_it(monkeypatch):
             runtimes.get_runner(zoo.get_spec(MODEL), runtime=runtime, weights=TOP)
 
 
+@pytest.mark.slow  # `make test-all`: 40-60 s of XLA and mixed float16 on a CPU; the script is for
+# GPU machines, and its pieces (the tf runtime's precision and XLA choices) are tested here
 def test_gpu_check_script_runs_here_in_quick_mode():
     result = subprocess.run(
         [sys.executable, "scripts/gpu_check.py", "--quick"],

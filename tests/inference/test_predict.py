@@ -202,36 +202,34 @@ def test_cli_predict_on_a_folder_prints_each_error_once(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_cli_crop_fraction_implies_a_centre_crop(tmp_path):
-    def top_1(*crop: str) -> list:
-        command = (
-            "predict",
-            SHARED_PHOTO,
-            "--model",
-            "mobilenet_v1_0.25_128",
-            "--weights",
-            SHARED_TOP,
-            "--json",
-            "--top",
-            "1",
-            *crop,
-        )
-        return json.loads(run_zoo(*command, check=True).stdout)
+def test_cli_crop_fraction_implies_a_centre_crop():
+    """``--crop-fraction F`` alone means ``--crop center --crop-fraction F``: both give the
+    same fraction, and the command with it alone predicts what a centre crop predicts, which
+    is not what the whole image predicts (one command run; the others in this process)."""
+    import argparse
 
-    plain = top_1()
-    implied = top_1("--crop-fraction", "0.5")
-    explicit = top_1("--crop", "center", "--crop-fraction", "0.5")
-    assert implied == explicit and implied != plain
+    from zoo.cli.inference import _crop_fraction
+
+    def flags(crop, fraction):
+        return argparse.Namespace(crop=crop, crop_fraction=fraction)
+
+    assert _crop_fraction(flags(None, 0.5)) == _crop_fraction(flags("center", 0.5)) == 0.5
+    assert _crop_fraction(flags(None, None)) is None is _crop_fraction(flags("none", None))
+    command = ("predict", SHARED_PHOTO, "--model", "mobilenet_v1_0.25_128", "--weights")
+    shown = run_zoo(*command, SHARED_TOP, "--json", "--top", "1", "--crop-fraction", "0.5")
+    assert shown.returncode == 0, shown.stderr
+    implied = json.loads(shown.stdout)[0]["top"][0]
+    options = {"weights": SHARED_TOP, "top": 1}
+    cropped = predict_files("mobilenet_v1_0.25_128", [SHARED_PHOTO], crop_fraction=0.5, **options)
+    plain = predict_files("mobilenet_v1_0.25_128", [SHARED_PHOTO], **options)
+    cropped, plain = cropped[0]["top"][0], plain[0]["top"][0]
+    assert implied["index"] == cropped["index"]
+    assert implied["score"] == pytest.approx(cropped["score"], abs=1e-5)
+    assert (cropped["index"], round(cropped["score"], 3)) != (
+        plain["index"],
+        round(plain["score"], 3),
+    )
     assert_clean_error(
-        run_zoo(
-            "predict",
-            SHARED_PHOTO,
-            "--model",
-            "mobilenet_v1_0.25_128",
-            "--crop",
-            "none",
-            "--crop-fraction",
-            "0.5",
-        ),
+        run_zoo(*command, SHARED_TOP, "--crop", "none", "--crop-fraction", "0.5"),
         "needs --crop center",
     )

@@ -62,17 +62,21 @@ def _add_cache(commands, shared: SharedFlags) -> None:
     )
     sub = cache_commands.add_parser("list", help="weights files in the cache")
     sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=cmd_cache_list)
     sub = cache_commands.add_parser("path", help="print the cache folder")
+    sub.set_defaults(handler=cmd_cache_path)
     sub = cache_commands.add_parser("verify", help="check every cached file's hash")
     sub.add_argument("--json", action="store_true")
+    sub.set_defaults(handler=cmd_cache_verify)
     sub = cache_commands.add_parser(
         "pull", help="download models' weights (optionally bundle)", parents=[shared.offline]
     )
     sub.add_argument("names", nargs="+", metavar="NAME")
     sub.add_argument("--bundle", type=Path, help="also write these files to a .tar bundle")
+    sub.set_defaults(handler=cmd_cache_pull)
     sub = cache_commands.add_parser("import", help="verify and add a bundle's files to the cache")
     sub.add_argument("bundle_file", type=Path, metavar="FILE.tar")
-    cache_parser.set_defaults(handler=cmd_cache)
+    sub.set_defaults(handler=cmd_cache_import)
 
 
 def cmd_verify(args) -> int:
@@ -131,52 +135,56 @@ def cmd_verify(args) -> int:
     return 1 if any(row["status"] == "failed" for row in rows) else 0
 
 
-def cmd_cache(args) -> int:
+def cmd_cache_path(args) -> int:
+    from zoo.weights import cache
+
+    print(cache.cache_dir())
+    return 0
+
+
+def cmd_cache_list(args) -> int:
     from zoo.weights import bundle, cache
 
-    action = args.cache_command
-    if action == "path":
-        print(cache.cache_dir())
-        return 0
-    if action == "list":
-        rows = bundle.list_cache()
-        if args.json:
-            print_json(rows)
-        elif not rows:
-            print(f"The cache {cache.cache_dir()} holds no weights files.")
-        else:
-            print(
-                format_table(
-                    [
-                        {
-                            **row,
-                            "size": f"{row['size'] / 2**20:.1f} MiB",
-                            "models": ", ".join(row["models"]),
-                        }
-                        for row in rows
-                    ],
-                    ["file", "size", "trust", "models"],
-                )
-            )
-        return 0
-    if action == "verify":
-        rows = bundle.verify_cache()
-        if args.json:
-            print_json(rows)
-        else:
-            print(
-                format_table(rows, ["file", "status", "detail"])
-                if rows
-                else f"The cache {cache.cache_dir()} holds no weights files."
-            )
-        return 1 if any(row["status"] == "failed" for row in rows) else 0
-    if action == "pull":
-        paths = bundle.pull(args.names, args.bundle)
-        for path in paths:
-            print(path)
-        if args.bundle:
-            print(f"bundle written to {args.bundle}")
-        return 0
+    rows = bundle.list_cache()
+    if args.json:
+        print_json(rows)
+    elif not rows:
+        print(f"The cache {cache.cache_dir()} holds no weights files.")
+    else:
+        shown = [
+            {**row, "size": f"{row['size'] / 2**20:.1f} MiB", "models": ", ".join(row["models"])}
+            for row in rows
+        ]
+        print(format_table(shown, ["file", "size", "trust", "models"]))
+    return 0
+
+
+def cmd_cache_verify(args) -> int:
+    from zoo.weights import bundle, cache
+
+    rows = bundle.verify_cache()
+    if args.json:
+        print_json(rows)
+    elif rows:
+        print(format_table(rows, ["file", "status", "detail"]))
+    else:
+        print(f"The cache {cache.cache_dir()} holds no weights files.")
+    return 1 if any(row["status"] == "failed" for row in rows) else 0
+
+
+def cmd_cache_pull(args) -> int:
+    from zoo.weights import bundle
+
+    for path in bundle.pull(args.names, args.bundle):
+        print(path)
+    if args.bundle:
+        print(f"bundle written to {args.bundle}")
+    return 0
+
+
+def cmd_cache_import(args) -> int:
+    from zoo.weights import bundle, cache
+
     imported = bundle.import_bundle(args.bundle_file)
     print(f"imported {len(imported)} files into {cache.cache_dir()}: {', '.join(imported)}")
     return 0
