@@ -6,15 +6,17 @@ its head swaps (``num_classes=3``) and one gradient step reaches every trainable
 The population is ``zoo.list_models()``: a new kind of model gets these tests by being
 registered. ImageNet models run at the smallest input their downsampling allows (32 px; Keras'
 minimum for Inception and Xception), except the shape check, which is symbolic at the spec's
-size. Every model runs in `make test-all`; CI (`make test`) leaves out the largest variants of
-the families (``HEAVY``: 9-38 s each on 2 cores) and keeps at least the smallest of each family,
-and of MobileNet v1 and v2, whose variants differ only in width and input size, one variant per
-width that between them take every input size (``grid_sample``).
+size. Every model runs in `make test-all`. CI (`make test`) runs ``ci_sample``: every classic
+model, the smallest variant of each keras.applications family (its other variants differ in
+depth, width or input size, not in their kinds of layer), and of MobileNet v1 and v2 one variant
+per width that between them take every input size (``grid_sample``); never the largest
+(``HEAVY``: 9-38 s each on 2 cores).
 """
 
 from __future__ import annotations
 
 import gc
+import re
 
 import numpy as np
 import pytest
@@ -47,7 +49,7 @@ def grid_sample(names: list[str]) -> set[str]:
     """Of the families whose variants form a width x input-size grid (MobileNet v1 and v2: the
     same layers at other widths and sizes; 38 variants, 2-4 s each here), one variant per width
     that between them cover every size: the widths in order, each at the smallest size not yet
-    covered. The other variants of those families are the ones left to `make test-all`."""
+    covered."""
     grids: dict[str, list[tuple[float, int, str]]] = {}
     for name in names:
         spec = zoo.get_spec(name)
@@ -62,15 +64,35 @@ def grid_sample(names: list[str]) -> set[str]:
             size = next((s for s in sizes if s not in covered), sizes[0])
             covered.add(size)
             chosen.add(next(n for a, s, n in variants if (a, s) == (alpha, size)))
-    in_grids = {name for variants in grids.values() for _, _, name in variants}
-    return set(names) - in_grids | chosen
+    return chosen
 
 
-#: The grid variants `make test` leaves out (`make test-all` runs every model).
-GRID_VARIANTS = set(ALL) - grid_sample(ALL)
+def family(spec) -> tuple[str, bool]:
+    """The keras.applications family of an ImageNet spec: its function without the variant
+    (ResNet101V2 -> ResNetV2, EfficientNetV2S -> EfficientNetV2, ConvNeXtTiny -> ConvNeXt), and
+    whether it is MobileNetV3's minimalistic variant (other layer types)."""
+    variant = r"(?<!V)(\d+|B\d|S|M|L|Small|Large|Tiny|Base|XLarge|Mobile)(V2)?$"
+    function = re.sub(variant, r"\2", spec.keras_function)
+    return function, bool(spec.builder_kwargs.get("minimalistic"))
+
+
+def ci_sample(names: list[str]) -> set[str]:
+    """What `make test` runs: every classic model, the smallest variant of each ImageNet family
+    (the others differ in depth, width or input size, not in their kinds of layer) with the
+    MobileNet grid sample, less ``HEAVY``."""
+    smallest: dict[tuple[str, bool], tuple[int, int, str]] = {}
+    for name in names:
+        spec = zoo.get_spec(name)
+        if spec.dataset == "imagenet":
+            size = (spec.params, spec.input_shape[0], name)
+            smallest[family(spec)] = min(smallest.get(family(spec), size), size)
+    imagenet = {name for name in names if zoo.get_spec(name).dataset == "imagenet"}
+    kept = {name for *_, name in smallest.values()} | grid_sample(names)
+    return (set(names) - imagenet | kept) - HEAVY
+
+
 EVERY_MODEL = [
-    pytest.param(name, marks=pytest.mark.slow) if name in HEAVY | GRID_VARIANTS else name
-    for name in ALL
+    name if name in ci_sample(ALL) else pytest.param(name, marks=pytest.mark.slow) for name in ALL
 ]
 #: The smallest input each family's downsampling allows (Keras' own minimums), else 32 px.
 SMALL_INPUT = {"InceptionV3": 75, "InceptionResNetV2": 75, "Xception": 71}
@@ -172,7 +194,21 @@ def test_the_grid_sample_takes_every_width_and_every_size():
         "mobilenet_v2_0.35_96", "mobilenet_v2_0.5_128", "mobilenet_v2_0.75_160",
         "mobilenet_v2_1.0_192", "mobilenet_v2_1.3_224", "mobilenet_v2_1.4_224",
     ]  # fmt: skip
-    assert {n for n in ALL if not n.startswith(("mobilenet_v1", "mobilenet_v2"))} <= sample
+    assert {n for n in sample if not n.startswith(("mobilenet_v1", "mobilenet_v2"))} == set()
+
+
+def test_ci_runs_every_classic_model_and_the_smallest_of_each_family():
+    sample = ci_sample(ALL)
+    imagenet = [zoo.get_spec(n) for n in ALL if zoo.get_spec(n).dataset == "imagenet"]
+    families = {family(spec) for spec in imagenet}
+    assert ("ResNetV2", False) in families and ("EfficientNetV2", False) in families
+    assert ("MobileNetV3", True) in families and ("ConvNeXt", False) in families
+    assert len(families) == 15
+    for key in families - {("InceptionResNetV2", False)}:  # its only variant is HEAVY
+        members = sorted((s.params, s.input_shape, s.name) for s in imagenet if family(s) == key)
+        assert members[0][-1] in sample, key
+    assert {n for n in ALL if zoo.get_spec(n).dataset != "imagenet"} <= sample
+    assert sample & HEAVY == set()
 
 
 @pytest.mark.parametrize("name", sorted(PAPER_CHANNELS))

@@ -147,6 +147,7 @@ def test_members_are_trained_one_at_a_time_and_a_rerun_skips_them(tmp_path, smal
         train_members(data, tmp_path, 2, epochs=1, limit=256, log=lines.append)
 
 
+@pytest.mark.slow  # `make test-all`: 25 s; CI runs the worker processes in the two tests below
 def test_members_trained_in_worker_processes_are_the_same_bytes(tmp_path, small_mnist):
     from zoo.classics.committee import MEMBERS_FOLDER, train_members
 
