@@ -67,6 +67,7 @@ def test_bench_prints_every_row(tmp_path):
         ), label
 
 
+@pytest.mark.slow  # `make test-all`: exports both CPU engines' artefacts anew and times them (20 s)
 def test_batch_sweep_prints_one_row_per_cpu_engine(tmp_path):
     result = run_zoo(
         "bench",

@@ -341,6 +341,11 @@ def quantized_photos():
     return (DATA / "photos").glob("*.jpg")
 
 
+#: The tests of ``fine_tuned_run`` run on one xdist worker, which builds it once (`make test`'s
+#: --dist loadgroup).
+FINE_TUNED_RUN = pytest.mark.xdist_group("fine_tuned_run")
+
+
 @pytest.fixture(scope="module")
 def fine_tuned_run(tmp_path_factory):
     from test_finetune import QUICK, digits_folder
@@ -351,6 +356,7 @@ def fine_tuned_run(tmp_path_factory):
     return root / "run"
 
 
+@FINE_TUNED_RUN
 @pytest.mark.parametrize(("fmt", "quantize"), [*ALL_FORMATS, ("litert", "int8")])
 def test_every_format_of_a_fine_tuned_run_runs_without_zoo(tmp_path, fine_tuned_run, fmt, quantize):
     out = tmp_path / f"run{SUFFIXES[fmt]}"

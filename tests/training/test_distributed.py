@@ -123,6 +123,11 @@ def largest_difference(a: list[np.ndarray], b: list[np.ndarray]) -> float:
     return max(float(np.max(np.abs(x - y))) for x, y in zip(a, b, strict=True))
 
 
+#: The tests of ``one_device`` run on one xdist worker, which builds it once (`make test`'s
+#: --dist loadgroup).
+ONE_DEVICE = pytest.mark.xdist_group("one_device")
+
+
 @pytest.fixture(scope="module")
 def one_device(tmp_path_factory):
     """The reference: one device, the same global batch, the rates two replicas take."""
@@ -140,6 +145,7 @@ def one_device(tmp_path_factory):
     return data, run.model.get_weights(), run
 
 
+@ONE_DEVICE
 def test_mirrored_over_two_cpu_devices_trains_as_one_device(tmp_path, one_device):
     data, reference, _ = one_device
     code, output = finish(
@@ -161,6 +167,7 @@ def test_mirrored_over_two_cpu_devices_trains_as_one_device(tmp_path, one_device
     assert record["status"] == "finished"
 
 
+@ONE_DEVICE
 def test_two_workers_train_as_one_and_resume_after_sigterm(tmp_path, one_device):
     data, reference, one = one_device
     chief, worker = two_workers(tmp_path, data, tmp_path / "run", "whole")
@@ -194,6 +201,7 @@ def test_two_workers_train_as_one_and_resume_after_sigterm(tmp_path, one_device)
     assert largest_difference(weights_of(resumed[1][2]), on_chief) < 1e-6
 
 
+@ONE_DEVICE
 @pytest.mark.slow
 def test_a_worker_that_dies_stops_the_chief_with_an_error_and_a_rerun_resumes(tmp_path, one_device):
     """SIGKILL, no warning: the chief notices the lost worker (heartbeats stop), says so in
@@ -211,6 +219,7 @@ def test_a_worker_that_dies_stops_the_chief_with_an_error_and_a_rerun_resumes(tm
     assert largest_difference(weights_of(again[0][2]), reference) < TOLERANCE
 
 
+@ONE_DEVICE
 def test_sigterm_on_one_device_saves_the_step_and_resumes_to_the_same_weights(tmp_path, one_device):
     """The one-device path stops at the next step too; its checkpoint inside the epoch keeps
     the random state (augmentation is on), so the resumed run ends where an uninterrupted

@@ -177,8 +177,9 @@ def test_mnist_digits_as_rgb_photos_and_batch_norm_statistics_kept(tmp_path, mni
 
 def test_a_run_killed_mid_epoch_twice_resumes_to_the_same_weights(tmp_path):
     """Killed in phase 1, resumed and killed again in phase 2, resumed to the end: the same
-    weights and losses as the run never killed (one uninterrupted run serves both kills)."""
-    data = digits_folder(tmp_path / "data", per_class=40)
+    weights and losses as the run never killed (one uninterrupted run serves both kills). 120
+    digits: four batches an epoch, so that the kill at the third is inside the epoch."""
+    data = digits_folder(tmp_path / "data", per_class=12)
     options = {
         "head_epochs": 2,
         "epochs": 2,
@@ -324,6 +325,11 @@ def test_head_on_cached_features_equals_head_through_the_frozen_backbone(tmp_pat
 # -- the run directory is a model --------------------------------------------------------------
 
 
+#: The tests of ``finished_run`` run on one xdist worker, which builds it once (`make test`'s
+#: --dist loadgroup).
+FINISHED_RUN = pytest.mark.xdist_group("finished_run")
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory, mnist):
     folder = tmp_path_factory.mktemp("finished")
@@ -333,6 +339,7 @@ def finished_run(tmp_path_factory, mnist):
     return folder
 
 
+@FINISHED_RUN
 def test_a_run_directory_loads_predicts_and_extracts_like_a_model(finished_run):
     run = finished_run / "run"
     spec = zoo.get_spec(run)
@@ -353,6 +360,7 @@ def test_a_run_directory_loads_predicts_and_extracts_like_a_model(finished_run):
         assert (run / name).stat().st_size > 0, name
 
 
+@FINISHED_RUN
 def test_a_run_model_loads_in_a_fresh_process(finished_run):
     code = (
         "import zoo, keras, numpy as np, sys; "
@@ -369,6 +377,7 @@ def test_a_run_model_loads_in_a_fresh_process(finished_run):
     assert result.stdout.strip().endswith("(1, 3)")
 
 
+@FINISHED_RUN
 def test_a_finished_run_is_not_retrained_and_other_arguments_are_an_error(finished_run):
     run = finished_run / "run"
     data = finished_run / "digits"
@@ -545,6 +554,7 @@ def test_other_families_fine_tune(tmp_path, name, options):
     assert record["spec"]["input_shape"][:2] == expected
 
 
+@FINISHED_RUN
 def test_a_run_whose_model_was_changed_is_refused(finished_run, tmp_path):
     copy = tmp_path / "copied_run"
     shutil.copytree(finished_run / "run", copy)
