@@ -122,6 +122,8 @@ def test_the_embedded_optdigits_are_the_shared_images(tmp_path):
     assert x.shape == (1797, 8, 8) and np.bincount(y).min() >= 174
 
 
+@pytest.mark.slow  # `make test-all`: 45 s on all 1,797 digits; CI fine-tunes the real weights
+# in test_mnist_digits_as_rgb_photos_and_batch_norm_statistics_kept below
 def test_mobilenet_with_real_weights_fine_tunes_on_optdigits(tmp_path):
     run = fine_tune(
         "mobilenet_v1_0.25_128",

@@ -84,7 +84,15 @@ def test_a_head_only_search_shares_the_features_and_its_best_trial_is_a_run(
     assert run_folder.open_run(best).metrics["accuracy"] == pytest.approx(result.best["score"])
 
 
-@pytest.mark.parametrize("search", SEARCHES)
+#: Every kind drives a classic search below in CI; the fine-tune searches that resume run here
+#: for random and Hyperband (its own budget), the other two in `make test-all` (10 s each).
+FINE_TUNE_SEARCHES = [
+    search if search in ("random", "hyperband") else pytest.param(search, marks=pytest.mark.slow)
+    for search in SEARCHES
+]
+
+
+@pytest.mark.parametrize("search", FINE_TUNE_SEARCHES)
 def test_every_search_kind_fine_tunes_and_resumes(digits, tmp_path, search):
     out, epochs = tmp_path / search, 3 if search == "hyperband" else 1
     first = tune(

@@ -21,11 +21,7 @@ from zoo.errors import InputError
 from zoo.spec import ModelSpec
 
 FORMATS = ("keras", "savedmodel", "litert", "onnx")
-
-
 QUANTIZATIONS = ("float16", "int8")
-
-
 SUFFIXES = {"keras": ".keras", "savedmodel": "", "litert": ".tflite", "onnx": ".onnx"}
 
 

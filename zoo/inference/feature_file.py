@@ -19,14 +19,8 @@ from zoo.errors import InputError
 from zoo.files import atomic_path
 
 MIN_PATH_BYTES = 256
-
-
 REASON_BYTES = 512
-
-
 ROW_DATASETS = ("features", "labels", "paths")
-
-
 ERROR_DATASETS = ("error_paths", "error_reasons")
 
 

@@ -17,8 +17,6 @@ from zoo.training.head import keras_features
 
 #: Pooled features of the last data sets computed in this process, by backbone and data.
 SHARED_FEATURES: dict[tuple, np.ndarray] = {}
-
-
 SHARED_FEATURES_KEPT = 4
 
 

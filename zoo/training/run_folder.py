@@ -32,8 +32,6 @@ from zoo.version import __version__
 
 #: Held while a process writes a run directory: a second one is refused, not interleaved.
 LOCK_FILE = ".lock"
-
-
 #: Files of a run directory that ``overwrite=True`` may remove (nothing else is touched).
 RUN_FILES = (
     run_dir.MODEL_FILE,

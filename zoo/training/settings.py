@@ -24,23 +24,13 @@ from zoo.training.augmentation import check_level
 #: Head phase: Adam at 1e-2, a linear layer on fixed features. MobileNet 0.25 on optdigits,
 #: 3 head epochs: 47.9 % validation accuracy at 1e-3, 74.9 % at 3e-3, 78.0 % at 1e-2 (measured).
 HEAD_LEARNING_RATE = 1e-2
-
-
 #: Phase 2 runs at a hundredth of the head's rate: the pretrained weights need small steps. At a
 #: tenth (1e-3), the first phase-2 epoch fell from 87.5 % to 33.7 % validation accuracy on
 #: optdigits; at 1e-4 it rose to 93.9 % in 4 epochs (measured; docs/finetuning.md).
 BODY_LEARNING_RATE_FACTOR = 0.01
-
-
 DEFAULT_VALIDATION = 0.2
-
-
 BN_MODES = ("frozen", "train")
-
-
 CLASS_WEIGHTS = ("balanced",)
-
-
 UNFREEZE_HELP = (
     "'all', 'none', 'top:N' (the last N layers with weights) or a stage and '+' ('stage4+')"
 )
