@@ -21,10 +21,9 @@ demo: $(STAMP)
 	$(BIN)/zoo classics transfer --out runs/optdigits --quiet
 	$(BIN)/zoo predict runs/optdigits/held-out/*.png --model runs/optdigits/fine-tuned --top 2
 
-# Three workers on two cores: the tests wait on subprocesses, sleeps and files, and a third
-# worker fills those gaps (measured against -n 2: docs/architecture.md, the test suite's time).
+# Two workers on two cores: three measured no faster, with more CPU time (docs/benchmarks.md).
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -q -n 3 --dist loadgroup
+	$(BIN)/python -m pytest -m "not slow" -q -n 2 --dist loadgroup
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
