@@ -1,11 +1,11 @@
 """keras-zoo: one registry and one interface for classic and pretrained Keras models.
 
 ``import zoo`` never imports TensorFlow: ``load``, ``predict``, ``extract_features``,
-``fine_tune``, ``tune``, ``probe``, ``export`` and ``verify`` are the functions of their modules,
-imported on first use (PEP 562), so ``help(zoo.load)`` and ``inspect.signature(zoo.load)``
-show their real parameters. zoo's own Keras objects are registered as soon as Keras is
-imported, by zoo or by anyone else, so a ``.keras`` file saved from a zoo model loads with
-``keras.saving.load_model`` after ``import zoo``.
+``fine_tune``, ``tune``, ``probe``, ``evaluate``, ``explain``, ``export`` and ``verify`` are
+the functions of their modules, imported on first use (PEP 562), so ``help(zoo.load)`` and
+``inspect.signature(zoo.load)`` show their real parameters. zoo's own Keras objects are
+registered as soon as Keras is imported, by zoo or by anyone else, so a ``.keras`` file saved
+from a zoo model loads with ``keras.saving.load_model`` after ``import zoo``.
 
 Example:
     >>> import zoo
@@ -37,6 +37,8 @@ from zoo.spec import ModelSpec, WeightsSpec
 from zoo.version import __version__
 
 if TYPE_CHECKING:
+    from zoo.evaluation.evaluate import evaluate as evaluate
+    from zoo.evaluation.gradcam import explain as explain
     from zoo.exporting.artefact import export as export
     from zoo.inference.features import extract_features as extract_features
     from zoo.inference.prediction import predict as predict
@@ -56,6 +58,8 @@ LAZY_FUNCTIONS = {
     "probe": "zoo.training.probe",
     "export": "zoo.exporting.artefact",
     "tune": "zoo.training.tune",
+    "evaluate": "zoo.evaluation.evaluate",
+    "explain": "zoo.evaluation.gradcam",
 }
 
 __all__ = [

@@ -36,6 +36,8 @@ HISTORY_FILE = "history.csv"
 METRICS_FILE = "metrics.json"
 CURVES_FILE = "curves.png"
 CONFUSION_FILE = "confusion.png"
+TOP_LOSSES_FILE = "top_losses.png"
+LR_FIND_FILE = "lr_find.png"
 BAD_FILES = "bad_files.txt"
 CHECKPOINTS = "checkpoints"
 #: Format of run.json; a reader refuses a newer one.

@@ -348,7 +348,7 @@ FINE_TUNED_RUN = pytest.mark.xdist_group("fine_tuned_run")
 
 @pytest.fixture(scope="module")
 def fine_tuned_run(tmp_path_factory):
-    from test_finetune import QUICK, digits_folder
+    from finetune_helpers import QUICK, digits_folder
 
     root = tmp_path_factory.mktemp("run")
     data = digits_folder(root / "data", per_class=5, classes=range(3))

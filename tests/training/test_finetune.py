@@ -22,23 +22,10 @@ import zoo
 from zoo import run_dir
 from zoo.training.finetune import fine_tune
 
-from conftest import IMAGENET_WEIGHTS, SHARED, run_zoo
+from conftest import IMAGENET_WEIGHTS, run_zoo
+from finetune_helpers import OPTDIGITS, QUICK, child, digits_folder, final_weights
 
-OPTDIGITS = SHARED / "data" / "optdigits"
 MOBILENET_NO_TOP = IMAGENET_WEIGHTS / "mobilenet_2_5_128_tf_no_top.h5"
-CHILD = Path(__file__).with_name("finetune_child.py")
-QUICK = {"progress": False, "augment": "none", "unfreeze": "all"}
-
-
-def digits_folder(folder: Path, per_class: int | None, start: int = 0, classes=range(10)) -> Path:
-    """Optdigits images ``start .. start + per_class`` of each class, copied into ``folder``."""
-    for label in classes:
-        files = sorted((OPTDIGITS / str(label)).glob("*.png"))
-        chosen = files[start : None if per_class is None else start + per_class]
-        (folder / str(label)).mkdir(parents=True, exist_ok=True)
-        for file in chosen:
-            shutil.copy(file, folder / str(label) / file.name)
-    return folder
 
 
 def mnist_rgb_folder(folder: Path, mnist, names: dict[int, str], per_class: int) -> Path:
@@ -59,32 +46,6 @@ def bomb_png(path: Path) -> None:
     data[16:24] = struct.pack(">II", 30000, 30000)  # IHDR width, height
     data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
     path.write_bytes(bytes(data))
-
-
-def final_weights(run: Path) -> list[np.ndarray]:
-    import keras
-
-    model = keras.saving.load_model(run / run_dir.MODEL_FILE, compile=False)
-    return [np.asarray(w) for w in model.get_weights()]
-
-
-def child(model: str, data: Path, out: Path, *flags: str, **options) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            str(CHILD),
-            model,
-            str(data),
-            str(out),
-            *flags,
-            "--options",
-            json.dumps(options),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)},
-    )
 
 
 # -- transfer learning works ------------------------------------------------------------------

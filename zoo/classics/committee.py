@@ -409,7 +409,7 @@ def train_committee(
 def plot_committee(results: dict, path: Path) -> None:
     """The committee curve (test accuracy of the first k members averaged) and each member's
     own accuracy, against the deck's record, as a PNG (needs matplotlib)."""
-    from zoo.training.run_report import pyplot, save_figure
+    from zoo.evaluation.report import pyplot, save_figure
 
     plt = pyplot()
     figure, axis = plt.subplots(figsize=(6.4, 4.6))

@@ -245,7 +245,7 @@ def format_markdown(rows: list[dict]) -> str:
 def plot(path: Path, curves: list[tuple[str, dict]], model: str, epochs: int) -> bool:
     """Two panels, training loss (log scale) and test accuracy per epoch, one line per
     optimizer; False (and no file) without matplotlib."""
-    from zoo.training.run_report import plots_available, pyplot, save_figure
+    from zoo.evaluation.report import plots_available, pyplot, save_figure
 
     if not plots_available():
         return False

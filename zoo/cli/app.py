@@ -17,7 +17,17 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from zoo.cli import bench, classics, export, inference, models, training, tune, weights
+from zoo.cli import (
+    bench,
+    classics,
+    evaluation,
+    export,
+    inference,
+    models,
+    training,
+    tune,
+    weights,
+)
 from zoo.cli.common import shared_flags
 from zoo.errors import Preempted, ZooError, ZooWarning
 from zoo.version import __version__
@@ -27,7 +37,7 @@ from zoo.version import __version__
 PREEMPTED_EXIT = 143
 
 #: The command groups, in the order ``zoo --help`` lists their commands.
-GROUPS = (models, inference, training, tune, export, bench, weights, classics)
+GROUPS = (models, inference, evaluation, training, tune, export, bench, weights, classics)
 
 
 def build_parser() -> argparse.ArgumentParser:

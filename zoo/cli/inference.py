@@ -106,6 +106,8 @@ def cmd_predict(args) -> int:
     if args.engine == "beam":
         from zoo.scale.jobs import beam_predictions
 
+        if args.tta > 1:
+            args.parser.error("--tta runs with the local engine, not --engine beam")
         job = beam_predictions(
             args.model, args.images, args.out, top=args.top, weights=args.weights,
             runtime=args.runtime, batch_size=args.batch_size,
@@ -130,6 +132,8 @@ def cmd_predict(args) -> int:
         trust=args.trust,
         precision=args.precision,
         calibration=args.calibration,
+        tta=args.tta,
+        progress=args.tta > 1 and not args.json and sys.stderr.isatty(),
     )
     if args.json:
         print_json(results)
@@ -249,6 +253,12 @@ def _add_predict(commands, shared: SharedFlags) -> None:
         default=None,
         help="centre crop keeping this fraction of the shorter side (default "
         "0.875 with --crop center)",
+    )
+    sub.add_argument(
+        "--tta",
+        type=int,
+        default=0,
+        help="average N test-time views per image (mirror for photos only, crops, shifts)",
     )
     sub.add_argument("--json", action="store_true")
     sub.set_defaults(handler=cmd_predict, parser=sub)

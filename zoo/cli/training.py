@@ -28,9 +28,54 @@ def _validation(text: str) -> Any:
 
 
 def _learning_rate(text: str) -> Any:
-    """``--lr``: one rate (the head's; phase 2 takes a hundredth) or ``HEAD,BODY``."""
+    """``--lr``: one rate (the head's; phase 2 takes a hundredth), ``HEAD,BODY`` or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
     parts = [float(part) for part in text.split(",")]
     return parts[0] if len(parts) == 1 else tuple(parts)
+
+
+def add_recipe_flags(sub: argparse.ArgumentParser) -> None:
+    """The modern recipe's flags (``zoo.training.recipe``)."""
+    recipe = sub.add_argument_group("recipe")
+    recipe.add_argument(
+        "--label-smoothing", type=float, default=0.0, help="e.g. 0.1 (default 0: none)"
+    )
+    recipe.add_argument(
+        "--mix",
+        choices=("none", "mixup", "cutmix", "both"),
+        default="none",
+        help="MixUp / CutMix of training batches, labels mixed alike (default none)",
+    )
+    recipe.add_argument("--mix-alpha", type=float, default=0.2, help="MixUp's alpha (0.2)")
+    recipe.add_argument(
+        "--ema",
+        type=float,
+        default=None,
+        help="momentum of an average of the weights (e.g. 0.99): model.keras keeps the average",
+    )
+    recipe.add_argument(
+        "--layer-decay",
+        type=float,
+        default=None,
+        help="layer-wise rate decay in phase 2 (e.g. 0.9: each layer down, 0.9x the rate)",
+    )
+    recipe.add_argument("--warmup", type=int, default=0, help="phase-2 warmup epochs (default 0)")
+    recipe.add_argument(
+        "--schedule", choices=("constant", "cosine"), default="constant", help="learning rate"
+    )
+    recipe.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="stop phase 2 after this many epochs without a better validation accuracy",
+    )
+
+
+def recipe_options(args) -> dict[str, Any]:
+    """``zoo.fine_tune``'s recipe keywords from the flags of ``add_recipe_flags``."""
+    names = ("label_smoothing", "mix", "mix_alpha", "ema", "layer_decay", "warmup", "schedule")
+    return {name: getattr(args, name) for name in (*names, "patience")}
 
 
 def add_finetune_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
@@ -63,12 +108,19 @@ def add_finetune_parser(commands, parents: list[argparse.ArgumentParser]) -> Non
         help="what phase 2 trains: top:N (default top:20), STAGE+ (stage4+), all, none",
     )
     sub.add_argument("--bn", choices=("frozen", "train"), default="frozen")
-    sub.add_argument("--augment", choices=("none", "light", "strong"), default="light")
+    sub.add_argument(
+        "--augment",
+        choices=("none", "light", "strong", "randaugment", "augmix"),
+        default="light",
+        help="training-batch augmentation (digits are never flipped; docs/finetuning.md)",
+    )
+    add_recipe_flags(sub)
     sub.add_argument(
         "--lr",
         type=_learning_rate,
         default=None,
-        help="head learning rate (phase 2: a hundredth), or HEAD,BODY (default 1e-2,1e-4)",
+        help="head learning rate (phase 2: a hundredth), HEAD,BODY (default 1e-2,1e-4), or "
+        "auto: a range test before each phase (lr_find.png in the run directory)",
     )
     sub.add_argument("--image-size", type=int, default=None, help="ImageNet models: input side")
     sub.add_argument("--seed", type=int, default=0)
@@ -170,6 +222,7 @@ def cmd_finetune(args) -> int:
         strategy=args.strategy,
         overwrite=args.overwrite,
         progress=not args.quiet,
+        **recipe_options(args),
     )
     if run.role != "chief":
         print(f"{run.role}: done (the chief wrote the run directory)")
@@ -204,6 +257,12 @@ def summary(run) -> str:
             f"of {setup['global_batch']}, learning rates {rates} (the given ones times "
             f"{setup['replicas']})"
         )
+    stopped = run.metrics.get("stopped_early")
+    if stopped:
+        lines.append(
+            f"stopped early: no better validation accuracy in {stopped['patience']} epochs "
+            f"(phase {stopped['phase']}, after epoch {stopped['epoch']})"
+        )
     lines.append(f"run directory: {run.directory} (zoo predict IMAGES --model {run.directory})")
     return "\n".join(lines)
 
@@ -236,7 +295,49 @@ def list_runs(folder: str) -> int:
     return 0
 
 
+def add_lr_find_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
+    sub = commands.add_parser(
+        "lr-find",
+        help="the learning-rate range test of a fine-tune, alone: the curves and suggestions",
+        parents=parents,
+    )
+    sub.add_argument("data", metavar="DATA", help="labelled images, as zoo finetune takes them")
+    sub.add_argument("--model", required=True, help="base model, e.g. mobilenet_v1_0.25_128")
+    sub.add_argument("--out", default="lr_find.png", help="the plot (default lr_find.png)")
+    sub.add_argument("--head-epochs", type=int, default=3, help="head epochs before phase 2's test")
+    sub.add_argument("--unfreeze", default="top:20", help="what phase 2 trains (as finetune)")
+    sub.add_argument("--image-size", type=int, default=None, help="ImageNet models: input side")
+    sub.add_argument("--weights", default="default", help="the base model's weights file")
+    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--quiet", action="store_true", help="no progress bars")
+    sub.set_defaults(handler=cmd_lr_find)
+
+
+def cmd_lr_find(args) -> int:
+    from zoo.training.finetune import find_rates
+
+    curves = find_rates(
+        args.model,
+        args.data,
+        args.out,
+        head_epochs=args.head_epochs,
+        unfreeze=args.unfreeze,
+        image_size=args.image_size,
+        batch_size=args.batch_size,
+        weights=args.weights,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    for phase, curve in curves.items():
+        suggestion = curve["suggestion"]
+        shown = "none (the loss never fell)" if suggestion is None else f"{suggestion:.3g}"
+        print(f"{phase}: suggested learning rate {shown} ({len(curve['rates'])} steps)")
+    print(f"written: {args.out}")
+    return 0
+
+
 def add_parsers(commands, shared) -> None:
-    """``zoo finetune`` and ``zoo probe``."""
+    """``zoo finetune``, ``zoo lr-find`` and ``zoo probe``."""
     add_finetune_parser(commands, [shared.offline, shared.batch])
     add_probe_parser(commands, [shared.offline, shared.batch])
+    add_lr_find_parser(commands, [shared.offline, shared.batch])

@@ -19,6 +19,7 @@ from zoo import labels as labels_lib
 from zoo import registry
 from zoo.engines.int8 import check_precision
 from zoo.errors import InputError
+from zoo.evaluation.tta import averaged, check_tta
 from zoo.inputs.sources import (
     checked_batch_size,
     find_sources,
@@ -70,6 +71,7 @@ def predict(
     batch_size: int | None = None,
     precision: str | None = None,
     calibration: Any = None,
+    tta: int = 0,
 ) -> np.ndarray:
     """Class probabilities for a batch of images.
 
@@ -84,6 +86,9 @@ def predict(
         precision: ``float32`` (default) or ``int8``: the calibrated int8 LiteRT model, made
             once, checked against float32 and cached (``zoo.engines.int8``; needs a name).
         calibration: int8 only: images to calibrate (half) and check (half) on; default zoo's.
+        tta: the mean over this many deterministic test-time views of each image (mirror only
+            for photos, centre crops, one-pixel shifts for digits: ``zoo.evaluation.tta``);
+            0 or 1: the image alone.
 
     Returns:
         ``np.ndarray`` of shape (N, num_classes).
@@ -100,8 +105,16 @@ def predict(
     if check_precision(precision) == "int8":
         return _predict_int8(model_or_name, images, weights, batch_size, calibration)
     model, spec = resolve_model(model_or_name, weights)
+    if tta and tta > 1 and spec is None:
+        raise InputError("tta needs a registered model (a name, run directory or .keras file)")
+    views = check_tta(tta, spec) if spec is not None else 0
     batch = _batch(at_model_size(spec, model), images)
-    return np.asarray(model.predict(batch, batch_size=batch_size, verbose=0))
+    return averaged(
+        lambda view: model.predict(view, batch_size=batch_size, verbose=0),
+        batch,
+        spec.dataset if spec is not None else "",
+        views,
+    ).astype(np.float32)
 
 
 def at_model_size(spec: ModelSpec | None, model) -> ModelSpec | None:
@@ -231,6 +244,8 @@ def predict_files(
     trust: bool = False,
     precision: str | None = None,
     calibration: Any = None,
+    tta: int = 0,
+    progress: bool = False,
 ) -> list[dict[str, Any]]:
     """One result per image file, in order: ``{"file", "model", "top": [...]}`` or, for a file
     that cannot be read, ``{"file", "model", "error"}``; the other files are still predicted.
@@ -241,13 +256,18 @@ def predict_files(
     ONNX/LiteRT artefact runs without importing TensorFlow). ``name`` may be a ``.keras``
     file of yours; ``trust`` loads one that carries code (see ``zoo.user_files``).
     ``precision="int8"`` runs the checked int8 LiteRT model (see ``zoo.engines.int8``).
+    ``tta`` averages that many test-time views of each image (``zoo.evaluation.tta``);
+    ``progress`` shows a progress bar over the images.
 
     Example:
         >>> predict_files("mnist_convnet", "digits/", top=1)[0]["top"][0]["label"]
         '0'
     """
+    from tqdm import tqdm
+
     spec = registry.get_spec(name)
     check_precision(precision)
+    tta = check_tta(tta, spec)
     if top < 1:
         raise InputError(f"--top must be at least 1, received {top}")
     batch_size = checked_batch_size(batch_size)
@@ -257,9 +277,11 @@ def predict_files(
     ranking = RankedPredictions(spec, top)
     results: list[dict[str, Any]] = [{"file": path, "model": spec.name} for path in files]
     runner = None
+    bar = tqdm(total=len(files), desc="predicting", unit="img", disable=not progress, leave=False)
     for slots, batch, errors in prepared_batches(
         spec, files, batch_size, crop_fraction=crop_fraction
     ):
+        bar.update(len(slots) + len(errors))
         for slot, reason in errors:
             results[slot]["error"] = reason
         if batch is None:
@@ -269,6 +291,8 @@ def predict_files(
                 spec, weights, runtime, trust, precision, calibration, images=len(files),
                 source=name,
             )  # fmt: skip
-        for slot, row in zip(slots, runner.run(batch), strict=True):
+        rows = averaged(runner.run, batch, spec.dataset, tta)
+        for slot, row in zip(slots, rows, strict=True):
             results[slot]["top"] = ranking.ranked(row)
+    bar.close()
     return results

@@ -278,3 +278,17 @@ def align_classes(validation: LabelledImages, class_names: list[str], where: str
     mapping = np.asarray([class_names.index(name) for name in validation.class_names])
     validation.y = mapping[validation.y] if len(validation.y) else validation.y
     validation.class_names = list(class_names)
+
+
+def check_not_inside(out: Path, *sources: Any, what: str = "The run directory") -> None:
+    """An ``InputError`` when ``out`` (``what``) is inside a data folder: its files (the PNG
+    plots) would become training images of the next run."""
+    target = out.resolve()
+    for source in sources:
+        if isinstance(source, (str, Path)) and Path(source).is_dir():
+            folder = Path(source).resolve()
+            if target == folder or folder in target.parents:
+                raise InputError(
+                    f"{what} {out} is inside the data folder {source}: its files "
+                    "would be read as training images. Put it somewhere else"
+                )

@@ -1,14 +1,26 @@
-"""Training-batch augmentation as Keras preprocessing layers, on raw 0..255 pixels, never part
-of a saved model.
+"""Training-batch augmentation and mixing as Keras preprocessing layers, on raw 0..255 pixels,
+never part of a saved model.
 
 ``light``: rotation up to ±11°, zoom ±10 %, shift ±5 %, and a horizontal flip for photos;
-``strong``: rotation ±29°, zoom ±20 %, shift ±10 % and contrast ±20 %. Digits (the MNIST
-models) are never flipped, and what comes in at the borders is their black background.
+``strong``: rotation ±29°, zoom ±20 %, shift ±10 % and contrast ±20 %; ``randaugment``:
+Keras' ``RandAugment`` (two of shear, shift, rotation, brightness, colour, contrast,
+sharpness, posterize, solarize, auto-contrast, equalize per batch, each image its own
+strength); ``augmix``: Keras' ``AugMix`` (three chains of those operations mixed with the
+original). Digits (the MNIST models) are never flipped, their RandAugment and AugMix strength
+is capped (factor 0.08: rotation at most ±29°, shift and shear at most 8 %) so that a 6 never
+turns into a 9, and what comes in at the borders is their black background.
+
+``mix``: ``mixup`` (Keras' ``MixUp``: each image blended with another of the batch, the labels
+in the same proportion), ``cutmix`` (``CutMix``: a box of another image pasted in, the labels
+by area), ``both`` (one of the two per batch, at random). Labels become soft (one-hot mixes),
+so a mixed digit is never labelled as one class it is not.
 
 Example:
     >>> augment = augmenter("light", zoo.get_spec("mobilenet_v2_1.0_224"), seed=0)
     >>> augment(batch).shape == batch.shape
     True
+    >>> mix = mixer("mixup", 0.2, seed=0)
+    >>> images, soft_labels = mix(batch, one_hot_labels)
 """
 
 from __future__ import annotations
@@ -18,9 +30,13 @@ from typing import Any
 from zoo.errors import InputError
 from zoo.spec import ModelSpec
 
-LEVELS = ("none", "light", "strong")
+LEVELS = ("none", "light", "strong", "randaugment", "augmix")
+MIXES = ("none", "mixup", "cutmix", "both")
 #: (rotation as a fraction of a full turn, zoom, translation, contrast) per level.
 STRENGTH = {"light": (0.03, 0.1, 0.05, 0.0), "strong": (0.08, 0.2, 0.1, 0.2)}
+#: RandAugment / AugMix strength (Keras' ``factor``: rotation as a fraction of a full turn,
+#: shift and shear as a fraction of the side, brightness and contrast as a fraction).
+POLICY_FACTOR = {"photos": 0.3, "digits": 0.08}
 
 
 def check_level(level: str) -> str:
@@ -29,16 +45,27 @@ def check_level(level: str) -> str:
     return level
 
 
-def augmenter(level: str, spec: ModelSpec, seed: int) -> Any:
-    """A ``keras.Sequential`` of random layers for ``level`` (None for ``none``), called on a
-    float32 batch of raw pixels in training mode."""
-    check_level(level)
-    if level == "none":
-        return None
+def check_mix(mix: str, alpha: Any) -> str:
+    if mix not in MIXES:
+        raise InputError(f"mix must be one of {', '.join(MIXES)}; received {mix!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not alpha > 0:
+        raise InputError(f"mix_alpha must be a number > 0, received {alpha!r}")
+    return mix
+
+
+def _policy_layer(level: str, photos: bool, seed: int) -> Any:
+    import keras
+
+    factor = POLICY_FACTOR["photos" if photos else "digits"]
+    if level == "randaugment":
+        return keras.layers.RandAugment(value_range=(0, 255), factor=factor, seed=seed)
+    return keras.layers.AugMix(value_range=(0, 255), factor=factor, seed=seed)
+
+
+def _geometric_layers(level: str, photos: bool, seed: int) -> list[Any]:
     import keras
 
     rotation, zoom, translation, contrast = STRENGTH[level]
-    photos = spec.dataset == "imagenet"
     fill = {"fill_mode": "reflect"} if photos else {"fill_mode": "constant", "fill_value": 0.0}
     layers = [keras.layers.RandomFlip("horizontal", seed=seed)] if photos else []
     layers += [
@@ -48,10 +75,65 @@ def augmenter(level: str, spec: ModelSpec, seed: int) -> Any:
     ]
     if contrast:
         layers.append(keras.layers.RandomContrast(contrast, value_range=(0, 255), seed=seed + 4))
+    return layers
+
+
+def augmenter(level: str, spec: ModelSpec, seed: int) -> Any:
+    """A function of a float32 batch of raw pixels giving the augmented batch (None for
+    ``none``); its ``generators`` hold the random layers (reseeded per epoch)."""
+    check_level(level)
+    if level == "none":
+        return None
+    import keras
+
+    photos = spec.dataset == "imagenet"
+    if level in ("randaugment", "augmix"):
+        layers = [keras.layers.RandomFlip("horizontal", seed=seed)] if photos else []
+        layers.append(_policy_layer(level, photos, seed + 1))
+    else:
+        layers = _geometric_layers(level, photos, seed)
     model = keras.Sequential(layers, name=f"augment_{level}")
+    colour_ops = level in ("randaugment", "augmix")
 
     def augment(batch):
+        channels = batch.shape[-1]
+        if colour_ops and channels == 1:  # their colour operations need RGB: grey in, grey out
+            import keras.ops as ops
+
+            rgb = model(ops.repeat(batch, 3, axis=-1), training=True)
+            return ops.mean(rgb, axis=-1, keepdims=True)
         return model(batch, training=True)
 
-    augment.model = model  # its random generators are reseeded per epoch
+    augment.generators = [model]  # their random generators are reseeded per epoch
     return augment
+
+
+def mixer(mix: str, alpha: float, seed: int) -> Any:
+    """A function of (float32 batch, one-hot labels) giving the mixed (batch, soft labels);
+    None for ``none``. Its ``generators`` hold the random layers (reseeded per epoch)."""
+    check_mix(mix, alpha)
+    if mix == "none":
+        return None
+    import keras
+
+    layers = {}
+    if mix in ("mixup", "both"):
+        layers["mixup"] = keras.layers.MixUp(alpha=alpha, seed=seed)
+    if mix in ("cutmix", "both"):
+        layers["cutmix"] = keras.layers.CutMix(factor=min(float(alpha), 1.0), seed=seed + 1)
+    chooser = keras.layers.Dropout(0.5, seed=seed + 2)  # a fair coin per batch, reseedable
+
+    def apply(batch, labels):
+        import keras.ops as ops
+
+        labels = ops.cast(labels, "float32")
+        if len(layers) == 1:
+            layer = next(iter(layers.values()))
+        else:
+            coin = chooser(ops.ones((1,)), training=True)
+            layer = layers["mixup"] if float(coin[0]) > 0 else layers["cutmix"]
+        mixed = layer({"images": batch, "labels": labels}, training=True)
+        return mixed["images"], mixed["labels"]
+
+    apply.generators = [chooser, *layers.values()]  # reseeded per epoch
+    return apply

@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import contextvars
 import json
 import shutil
 import sys
@@ -40,10 +41,15 @@ from zoo.files import (
     file_lock,
     utc_now,
 )
-from zoo.inputs.labelled import LabelledImages, align_classes, read_labelled, stratified_split
-from zoo.inputs.sources import checked_batch_size
+from zoo.inputs.labelled import (
+    LabelledImages,
+    align_classes,
+    check_not_inside,
+    read_labelled,
+    stratified_split,
+)
 from zoo.spec import ModelSpec
-from zoo.training import distribution, summary
+from zoo.training import distribution, recipe, summary
 from zoo.training.run_folder import (
     LOCK_FILE,
     FineTuneRun,
@@ -59,10 +65,9 @@ from zoo.training.run_folder import (
 from zoo.training.settings import (
     DEFAULT_VALIDATION,
     check_arguments,
-    check_not_inside,
     check_validation,
-    describe_data,
     learning_rates,
+    recorded_arguments,
     training_input_shape,
 )
 from zoo.training.trainer import Trainer
@@ -96,7 +101,7 @@ def fine_tune(
     unfreeze: str = "top:20",
     bn: str = "frozen",
     augment: str = "light",
-    learning_rate: float | tuple[float, float] | None = None,
+    learning_rate: float | tuple[float, float] | str | None = None,
     image_size: int | None = None,
     batch_size: int | None = None,
     seed: int = 0,
@@ -104,6 +109,14 @@ def fine_tune(
     weights: str | Path | None = "default",
     cached_head: bool | None = None,
     head_dropout: float = 0.0,
+    label_smoothing: float = 0.0,
+    mix: str = "none",
+    mix_alpha: float = 0.2,
+    ema: float | None = None,
+    layer_decay: float | None = None,
+    warmup: int = 0,
+    schedule: str = "constant",
+    patience: int | None = None,
     strategy: str = "auto",
     overwrite: bool = False,
     progress: bool = True,
@@ -126,10 +139,13 @@ def fine_tune(
         bn: ``"frozen"`` keeps every BatchNormalization layer in inference mode in both phases
             (its statistics unchanged); ``"train"`` lets unfrozen ones train.
         augment: ``none|light|strong`` random flips (photos only), rotation, zoom, shift and
-            contrast on training batches; in phase 2 (in phase 1 only when nothing is
-            unfrozen). Never part of the saved model.
+            contrast on training batches; ``randaugment`` / ``augmix``: Keras' policies (their
+            strength capped for digits, never a flip); in phase 2 (in phase 1 only when nothing
+            is unfrozen). Never part of the saved model (``zoo.training.augmentation``).
         learning_rate: None: Adam at 1e-2 for the head, 1e-4 for phase 2; a number: the
-            head's rate (phase 2 a hundredth of it); or a pair (head, phase 2).
+            head's rate (phase 2 a hundredth of it); a pair (head, phase 2); or ``"auto"``: a
+            learning-rate range test before each phase (``zoo.training.lr_find``), its
+            curves in ``lr_find.png``, the chosen rates in ``run.json``.
         image_size: ImageNet models: the square input side (default: the spec's).
         batch_size: images per step over all replicas (default 32 per replica).
         seed: fixes the head's initialisation, the split, the order and every random draw.
@@ -138,6 +154,18 @@ def fine_tune(
         cached_head: train the head on the backbone's pooled features computed once (None:
             whenever phase 1 has no augmentation).
         head_dropout: dropout before the new classifier (0: none), in both phases.
+        label_smoothing: the targets' share spread over all classes (0: none; timm uses 0.1).
+        mix: ``none|mixup|cutmix|both`` (Keras' ``MixUp`` / ``CutMix``, labels mixed alike)
+            where augmentation runs; mix_alpha: MixUp's Beta(alpha, alpha) (CutMix's factor).
+        ema: keep an exponential moving average of the weights with this momentum (e.g.
+            0.99); the averaged weights are validated and are what ``model.keras`` keeps.
+        layer_decay: phase 2's layer-wise rate decay (timm's rule): the unfrozen layer next
+            to the head trains at ``layer_decay`` times the rate, the next one down at its
+            square, and so on (None: one rate for all).
+        warmup: phase-2 epochs of linear warmup from 0 to the rate.
+        schedule: ``constant`` or ``cosine`` (down to 1 % of the rate at each phase's end).
+        patience: stop phase 2 after this many epochs without a better validation accuracy
+            (None: run every epoch). The best epoch is kept either way.
         strategy: where to train (``zoo.training.distribution``): ``"one"`` device; ``"mirrored"``:
             every GPU of this machine (every logical CPU device without one);
             ``"multiworker"``: the machines of the ``TF_CONFIG`` cluster (the chief writes
@@ -163,25 +191,7 @@ def fine_tune(
     """
     spec = registry.get_spec(model)
     validation = check_validation(validation)
-    arguments = {
-        "model": spec.name,
-        "data": describe_data(data),
-        "validation": describe_data(validation),
-        "epochs": epochs,
-        "head_epochs": head_epochs,
-        "unfreeze": unfreeze,
-        "bn": bn,
-        "augment": augment,
-        "learning_rate": learning_rate,
-        "image_size": image_size,
-        "batch_size": checked_batch_size(batch_size),
-        "seed": seed,
-        "class_weight": class_weight,
-        "weights": weights if weights in (None, "default", "imagenet") else describe_data(weights),
-        "cached_head": cached_head,
-        "head_dropout": head_dropout,
-        "strategy": strategy,
-    }
+    arguments = recorded_arguments(spec, dict(locals()))
     check_arguments(spec, arguments)
     out = Path(out).expanduser()
     check_not_inside(out, data, validation)
@@ -191,7 +201,12 @@ def fine_tune(
 
         out = Path(tempfile.mkdtemp(prefix=f"zoo-{worker.task_type}{worker.index}-"))
     check_writable_folder(out, "the run directory")
-    options = {"weights": weights, "progress": progress, "batch_size": batch_size}
+    options = {
+        "weights": weights,
+        "progress": progress,
+        "batch_size": batch_size,
+        "find_only": _FIND_ONLY.get(),
+    }
     try:
         with file_lock(out / LOCK_FILE, wait=False):
             return _fine_tune(spec, (data, validation), out, arguments, overwrite, options)
@@ -202,6 +217,39 @@ def fine_tune(
     finally:
         if worker is not None and not worker.is_chief:
             shutil.rmtree(out, ignore_errors=True)
+
+
+#: Set by ``find_rates``: the run stops after phase 2's range test, before training it.
+_FIND_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("find_only", default=False)
+
+
+def find_rates(
+    model: str | ModelSpec, data: Any, plot: str | Path | None = None, **keywords: Any
+) -> dict[str, Any]:
+    """The learning-rate range tests of a fine-tune with these arguments, alone: the head's
+    (before phase 1), then, once the head is trained, phase 2's (``zoo lr-find``). Nothing
+    is kept but ``plot`` (the curves, a PNG). Returns the two curves and their suggestions.
+
+    Example:
+        >>> curves = find_rates("mobilenet_v1_0.25_128", "digits/", "lr_find.png")
+        >>> curves["head"]["suggestion"], curves["phase 2"]["suggestion"]
+        (0.012, 0.00031)
+    """
+    import tempfile
+
+    if keywords.get("epochs", 1) == 0:
+        raise InputError("find_rates tests phase 2's rate too: epochs must be at least 1")
+    token = _FIND_ONLY.set(True)
+    try:
+        with tempfile.TemporaryDirectory(prefix="zoo-lr-find-") as folder:
+            found = fine_tune(model, data, Path(folder) / "run", learning_rate="auto", **keywords)
+            made = Path(folder) / "run" / run_dir.LR_FIND_FILE
+            if plot is not None and made.exists():
+                check_writable_folder(Path(plot).expanduser().parent, "the plot's folder")
+                atomic_write(Path(plot).expanduser(), made.read_bytes())
+    finally:
+        _FIND_ONLY.reset(token)
+    return found
 
 
 def _fine_tune(spec, sources, out, arguments, overwrite, options) -> FineTuneRun:
@@ -220,6 +268,7 @@ def _fine_tune(spec, sources, out, arguments, overwrite, options) -> FineTuneRun
         train, held, bad = read_data(
             spec, data, validation, input_shape, arguments["seed"], progress
         )
+        recipe.check_mixable(arguments, train.class_counts())
         digest = data_digest(train, held)
     except ZooError as error:
         problem = error
@@ -235,20 +284,26 @@ def _fine_tune(spec, sources, out, arguments, overwrite, options) -> FineTuneRun
     if problem is None and status == "resume":
         problem = resume_problem(out, digest, setup)
     distribution.agree(placement, problem)
+    found = run_dir.read_run(out).get("lr_find") if status == "resume" else None
     if status != "resume":
         start_run_dir(out)
     remove_partial_writes(out)
     from zoo.training.preemption import PreemptionWatch
 
     record = new_record(spec, arguments, options["weights"], (train, held, bad), digest, setup)
+    if found:  # the rates a range test chose before a kill: the resumed run keeps them
+        record["lr_find"] = found
     atomic_write(out / run_dir.LABELS_FILE, json.dumps(train.class_names, indent=1))
     atomic_write(out / run_dir.BAD_FILES, "".join(f"{path}\t{why}\n" for path, why in bad))
     write_record(out, record)
     trainer = Trainer(
         spec, out, arguments, (train, held), options["weights"], progress, record, placement
     )
+    trainer.find_only = options["find_only"]
     with PreemptionWatch() as watch:
         trainer.run(watch.requested)
+    if trainer.find_only:
+        return trainer.record["lr_find"]
     metrics = summary.finish(trainer)
     return FineTuneRun(
         directory=out,
@@ -301,6 +356,11 @@ def _role(placement) -> str:
 
 def _distribution_record(placement, arguments, batch_size) -> dict[str, Any]:
     """Where the run trains, its global batch and its learning rates (scaled by replicas)."""
+    if placement.replicated and arguments["learning_rate"] == "auto":
+        raise InputError(
+            "learning_rate='auto' needs strategy 'one'; run `zoo lr-find` on one device and "
+            "pass the rates it suggests"
+        )
     if placement.replicated and arguments["bn"] == "train":
         raise InputError(
             "bn='train' needs strategy 'one': with several replicas each BatchNorm layer would "

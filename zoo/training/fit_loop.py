@@ -89,12 +89,14 @@ def train_epoch(
     *,
     sample_weight: np.ndarray | None = None,
     augment: Callable[[np.ndarray], Any] | None = None,
+    mix: Callable[[Any, np.ndarray], tuple[Any, Any]] | None = None,
     progress: Any = None,
     where: str = "",
     resume: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One pass over ``x[order]`` in batches; returns the epoch's mean loss and accuracy (over
-    its images) and the images/s.
+    its images) and the images/s. ``y`` holds class indices, or one-hot rows for a soft-label
+    loss; ``augment`` transforms each batch, then ``mix`` mixes it with its labels.
 
     ``step`` is a compiled Keras model (trained with ``train_on_batch``) or a step function of
     ``(batch, labels, sample_weight)`` giving ``(loss, accuracy, stop)``
@@ -120,10 +122,13 @@ def train_epoch(
     for number, start in enumerate(starts, start=partial["batches"] + 1):
         rows = order[start : start + batch_size]
         batch = x[rows].astype("float32")
+        targets = y[rows]
         if augment is not None:
             batch = augment(batch)
+        if mix is not None:  # images and their (one-hot) labels mixed alike
+            batch, targets = mix(batch, targets)
         loss, accuracy, stop = step(
-            batch, y[rows], None if sample_weight is None else sample_weight[rows]
+            batch, targets, None if sample_weight is None else sample_weight[rows]
         )
         if not math.isfinite(loss):
             raise TrainingError(

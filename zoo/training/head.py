@@ -64,13 +64,21 @@ def set_trainable(model, trained: list[Any]) -> None:
         layer.trainable = layer.name == "predictions" or id(layer) in chosen
 
 
-def compile_model(model, learning_rate: float) -> Any:
+def compile_model(
+    model,
+    learning_rate: Any,
+    *,
+    optimizer: Any = None,
+    loss: Any = "sparse_categorical_crossentropy",
+) -> Any:
+    """Compile ``model`` for ``train_on_batch``: ``optimizer`` (default Adam at
+    ``learning_rate``), ``loss``, accuracy; returns the optimizer."""
     import keras
 
-    optimizer = keras.optimizers.Adam(learning_rate)
+    optimizer = optimizer or keras.optimizers.Adam(learning_rate)
     model.compile(
         optimizer=optimizer,
-        loss="sparse_categorical_crossentropy",
+        loss=loss,
         metrics=["accuracy"],
         jit_compile=gpu_available(),  # never XLA on a CPU: slower there
     )

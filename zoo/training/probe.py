@@ -177,7 +177,7 @@ def probe(
 
 def write_results(folder: Path, rows: list[dict[str, Any]]) -> None:
     """``probe.csv``, and ``probe.png`` (a bar per probed model) when matplotlib is there."""
-    from zoo.training.run_report import plots_available, pyplot, save_figure
+    from zoo.evaluation.report import plots_available, pyplot, save_figure
 
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, COLUMNS)

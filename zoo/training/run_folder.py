@@ -41,6 +41,8 @@ RUN_FILES = (
     run_dir.METRICS_FILE,
     run_dir.CURVES_FILE,
     run_dir.CONFUSION_FILE,
+    run_dir.TOP_LOSSES_FILE,
+    run_dir.LR_FIND_FILE,
     run_dir.BAD_FILES,
 )
 
@@ -83,7 +85,18 @@ class FineTuneRun:
 
 #: Arguments added since run directories were first written, and the value a run recorded
 #: before them had.
-ADDED_ARGUMENTS = {"strategy": "auto", "head_dropout": 0.0}
+ADDED_ARGUMENTS = {
+    "strategy": "auto",
+    "head_dropout": 0.0,
+    "label_smoothing": 0.0,
+    "mix": "none",
+    "mix_alpha": 0.2,
+    "ema": None,
+    "layer_decay": None,
+    "warmup": 0,
+    "schedule": "constant",
+    "patience": None,
+}
 
 
 def argument_differences(recorded: dict[str, Any], arguments: dict[str, Any]) -> list[str]:

@@ -1,12 +1,12 @@
-"""What a fine-tuning run reports: per-class metrics, the history table, and the two plots.
+"""What a fine-tuning run reports besides its evaluation (``zoo.evaluation.report``): the
+history table and the learning curves.
 
 The plots need matplotlib (``pip install 'keras-zoo[plots]'``); without it a run still writes
 every other file and says the plots were skipped.
 
 Example:
-    >>> metrics = classification_metrics(probabilities, y, ["cat", "dog"])
-    >>> metrics["accuracy"], metrics["per_class"]["cat"]["recall"]
-    (0.93, 0.95)
+    >>> write_history(run / "history.csv", trainer.history)
+    >>> plot_curves(run / "curves.png", trainer.history, "mobilenet_v2 on flowers")
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from zoo.files import atomic_path, atomic_write
+from zoo.evaluation.report import pyplot, save_figure
+from zoo.files import atomic_write
 
 HISTORY_COLUMNS = (
     "phase",
@@ -33,34 +34,6 @@ HISTORY_COLUMNS = (
 )
 
 
-def classification_metrics(
-    probabilities: np.ndarray, y: np.ndarray, class_names: list[str]
-) -> dict[str, Any]:
-    """Accuracy, per-class precision/recall/support and the confusion matrix (rows: true
-    class, columns: predicted)."""
-    count = len(class_names)
-    predicted = probabilities.argmax(axis=1)
-    confusion = np.zeros((count, count), dtype=np.int64)
-    np.add.at(confusion, (y, predicted), 1)
-    per_class = {}
-    for index, name in enumerate(class_names):
-        true_positive = int(confusion[index, index])
-        predicted_total = int(confusion[:, index].sum())
-        actual_total = int(confusion[index].sum())
-        per_class[name] = {
-            "precision": true_positive / predicted_total if predicted_total else None,
-            "recall": true_positive / actual_total if actual_total else None,
-            "support": actual_total,
-        }
-    return {
-        "accuracy": float(np.mean(predicted == y)) if len(y) else None,
-        "images": int(len(y)),
-        "per_class": per_class,
-        "confusion": confusion.tolist(),
-        "labels": list(class_names),
-    }
-
-
 def write_history(path: Path, history: list[dict[str, Any]]) -> None:
     """``history.csv``: one row per epoch of both phases."""
     buffer = io.StringIO()
@@ -73,24 +46,6 @@ def write_history(path: Path, history: list[dict[str, Any]]) -> None:
 
 def _rounded(value: Any) -> Any:
     return round(value, 6) if isinstance(value, float) else value
-
-
-def plots_available() -> bool:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def pyplot():
-    """``matplotlib.pyplot`` on the Agg backend (no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_curves(path: Path, history: list[dict[str, Any]], title: str) -> None:
@@ -116,38 +71,3 @@ def plot_curves(path: Path, history: list[dict[str, Any]], title: str) -> None:
     figure.suptitle(title)
     figure.tight_layout()
     save_figure(figure, path)
-
-
-def plot_confusion(path: Path, metrics: dict[str, Any], title: str) -> None:
-    """The confusion matrix as a heat map with the counts written in."""
-    plt = pyplot()
-    confusion = np.asarray(metrics["confusion"])
-    labels = metrics["labels"]
-    size = max(4.0, 0.45 * len(labels) + 2)
-    figure, axis = plt.subplots(figsize=(size + 1, size))
-    image = axis.imshow(confusion, cmap="Blues")
-    axis.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-    axis.set_yticks(range(len(labels)), labels)
-    axis.set_xlabel("predicted class")
-    axis.set_ylabel("true class")
-    if len(labels) <= 30:
-        threshold = confusion.max() / 2 if confusion.size else 0
-        for (row, column), count in np.ndenumerate(confusion):
-            colour = "white" if count > threshold else "black"
-            axis.text(column, row, str(count), ha="center", va="center", color=colour)
-    figure.colorbar(image, ax=axis, fraction=0.046)
-    accuracy = metrics.get("accuracy")
-    shown = f" (accuracy {accuracy:.1%} on {metrics['images']} images)" if accuracy else ""
-    axis.set_title(title + shown)
-    figure.tight_layout()
-    save_figure(figure, path)
-
-
-def save_figure(figure, path: Path, dpi: int = 110) -> None:
-    """Write ``figure`` to ``path`` atomically (a kill leaves the old file or none, never half
-    a PNG), then close it."""
-    import matplotlib.pyplot as plt
-
-    with atomic_path(path) as temp:
-        figure.savefig(temp, dpi=dpi)
-    plt.close(figure)

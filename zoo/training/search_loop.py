@@ -237,7 +237,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]], space: Sequence[Choice]) 
 
 def plot_trials(path: Path, rows: list[dict[str, Any]], title: str) -> bool:
     """Score per trial (points) and the best so far (a line); False without matplotlib."""
-    from zoo.training.run_report import plots_available, pyplot, save_figure
+    from zoo.evaluation.report import plots_available, pyplot, save_figure
 
     scored = [row for row in rows if row["score"] is not None]
     if not plots_available() or not scored:

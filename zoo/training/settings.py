@@ -18,7 +18,7 @@ from typing import Any
 from zoo.errors import InputError
 from zoo.models import stage_names, swappable_head
 from zoo.spec import ModelSpec
-from zoo.training import distribution
+from zoo.training import distribution, recipe
 from zoo.training.augmentation import check_level
 
 #: Head phase: Adam at 1e-2, a linear layer on fixed features. MobileNet 0.25 on optdigits,
@@ -56,17 +56,21 @@ def parse_unfreeze(unfreeze: str, spec: ModelSpec) -> tuple[str, Any]:
 
 
 def learning_rates(learning_rate: Any) -> tuple[float, float]:
-    if learning_rate is None:
+    """(head, phase 2) rates for ``learning_rate``; for ``"auto"`` the defaults, which the
+    range test (``zoo.training.lr_find``) replaces when it finds a rate."""
+    if learning_rate is None or learning_rate == "auto":
         return HEAD_LEARNING_RATE, HEAD_LEARNING_RATE * BODY_LEARNING_RATE_FACTOR
     rates = learning_rate if isinstance(learning_rate, (tuple, list)) else [learning_rate]
-    if len(rates) == 1:
+    numbers = all(isinstance(r, (int, float)) and not isinstance(r, bool) for r in rates)
+    if len(rates) == 1 and numbers:
         rates = [rates[0], rates[0] * BODY_LEARNING_RATE_FACTOR]
     if len(rates) != 2 or not all(
         isinstance(r, (int, float)) and not isinstance(r, bool) and r > 0 for r in rates
     ):
         raise InputError(
-            "learning_rate must be None (the defaults), a positive number (the head's rate; "
-            f"phase 2 takes a hundredth) or a pair (head, phase 2); received {learning_rate!r}"
+            "learning_rate must be None (the defaults), 'auto' (a range test per phase), a "
+            "positive number (the head's rate; phase 2 takes a hundredth) or a pair (head, "
+            f"phase 2); received {learning_rate!r}"
         )
     return float(rates[0]), float(rates[1])
 
@@ -131,6 +135,7 @@ def check_arguments(spec: ModelSpec, arguments: dict[str, Any]) -> None:
         raise InputError(f"head_dropout must be a fraction in [0, 1), received {dropout!r}")
     if isinstance(arguments["seed"], bool) or not isinstance(arguments["seed"], int):
         raise InputError(f"seed must be an integer, received {arguments['seed']!r}")
+    recipe.check_recipe(arguments)
     distribution.check_strategy(arguments["strategy"])
 
 
@@ -149,15 +154,46 @@ def check_validation(validation: Any) -> Any:
     return validation
 
 
-def check_not_inside(out: Path, *sources: Any, what: str = "The run directory") -> None:
-    """An ``InputError`` when ``out`` (``what``) is inside a data folder: its files (the PNG
-    plots) would become training images of the next run."""
-    target = out.resolve()
-    for source in sources:
-        if isinstance(source, (str, Path)) and Path(source).is_dir():
-            folder = Path(source).resolve()
-            if target == folder or folder in target.parents:
-                raise InputError(
-                    f"{what} {out} is inside the data folder {source}: its files "
-                    "would be read as training images. Put it somewhere else"
-                )
+#: The arguments a run records in ``run.json`` (and compares on resume), in this order.
+RECORDED = (
+    "epochs",
+    "head_epochs",
+    "unfreeze",
+    "bn",
+    "augment",
+    "learning_rate",
+    "image_size",
+    "batch_size",
+    "seed",
+    "class_weight",
+    "weights",
+    "cached_head",
+    "head_dropout",
+    "label_smoothing",
+    "mix",
+    "mix_alpha",
+    "ema",
+    "layer_decay",
+    "warmup",
+    "schedule",
+    "patience",
+    "strategy",
+)
+
+
+def recorded_arguments(spec: ModelSpec, given: dict[str, Any]) -> dict[str, Any]:
+    """What ``run.json`` records of ``zoo.fine_tune``'s arguments ``given``: the model's name,
+    paths resolved, in-memory data by kind, the batch size checked."""
+    from zoo.inputs.sources import checked_batch_size
+
+    weights = given["weights"]
+    arguments = {
+        "model": spec.name,
+        "data": describe_data(given["data"]),
+        "validation": describe_data(given["validation"]),
+    }
+    arguments.update({name: given[name] for name in RECORDED})
+    arguments["batch_size"] = checked_batch_size(given["batch_size"])
+    if weights not in (None, "default", "imagenet"):
+        arguments["weights"] = describe_data(weights)
+    return arguments

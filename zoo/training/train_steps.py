@@ -45,7 +45,13 @@ class ReplicatedStep:
     signal reaches all workers at the same step)."""
 
     def __init__(
-        self, placement: Any, model: Any, global_batch: int, stop_requested: Any = None
+        self,
+        placement: Any,
+        model: Any,
+        global_batch: int,
+        stop_requested: Any = None,
+        *,
+        label_smoothing: float = 0.0,
     ) -> None:
         import tensorflow as tf
 
@@ -60,7 +66,12 @@ class ReplicatedStep:
 
             with tf.GradientTape() as tape:
                 probabilities = model(x, training=True)
-                rows = keras.losses.sparse_categorical_crossentropy(y, probabilities)
+                if y.shape.rank == 2:  # one-hot or mixed labels
+                    rows = keras.losses.categorical_crossentropy(
+                        y, probabilities, label_smoothing=label_smoothing
+                    )
+                else:
+                    rows = keras.losses.sparse_categorical_crossentropy(y, probabilities)
                 loss = tf.reduce_sum(tf.cast(rows, "float32") * scale)
                 if model.losses:
                     loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
@@ -68,7 +79,8 @@ class ReplicatedStep:
             variables = model.trainable_variables
             gradients = tape.gradient(scaled, variables)
             optimizer.apply_gradients(zip(gradients, variables, strict=True))
-            hits = tf.cast(tf.argmax(probabilities, axis=-1) == tf.cast(y, "int64"), "float32")
+            truth = tf.argmax(y, axis=-1) if y.shape.rank == 2 else tf.cast(y, "int64")
+            hits = tf.cast(tf.argmax(probabilities, axis=-1) == truth, "float32")
             return loss, tf.reduce_sum(hits * weight), tf.reduce_sum(weight), stop
 
         @tf.function
@@ -82,13 +94,14 @@ class ReplicatedStep:
         import tensorflow as tf
 
         x = np.asarray(x, dtype="float32")  # an augmented batch comes as a tensor
+        y = np.asarray(y)
         count = len(y)
         weight = np.ones(count, "float32") if sample_weight is None else sample_weight
         padded = self.share * self.placement.replicas
         if padded > count:
             pad = padded - count
             x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)])
-            y = np.concatenate([y, np.zeros(pad, y.dtype)])
+            y = np.concatenate([y, np.zeros((pad, *y.shape[1:]), y.dtype)])
             weight = np.concatenate([weight, np.zeros(pad, "float32")])
         scale = (weight / count).astype("float32")  # the batch's mean, not each share's
         stop = np.float32(1.0 if self.stop_requested() else 0.0)

@@ -21,8 +21,9 @@ import numpy as np
 from zoo import run_dir
 from zoo.backend import dtype_policy, gpu_available, tf_dtype_policy
 from zoo.errors import InputError
-from zoo.training import cached_features, distribution, resume
-from zoo.training.augmentation import augmenter
+from zoo.evaluation.report import plots_available
+from zoo.training import cached_features, distribution, recipe, resume
+from zoo.training.augmentation import augmenter, mixer
 from zoo.training.fit_loop import (
     epoch_order,
     evaluate,
@@ -44,6 +45,7 @@ from zoo.training.head import (
     through_backbone,
     with_head_dropout,
 )
+from zoo.training.run_folder import write_record
 from zoo.training.settings import parse_unfreeze, training_input_shape
 
 
@@ -84,8 +86,13 @@ class Trainer:
             counts = np.bincount(y, minlength=classes)
             per_class = len(y) / (len(counts) * np.maximum(counts, 1))
             self.sample_weight = per_class[y].astype("float32")
+        self.soft = recipe.soft_labels(arguments)
+        self.train_y = recipe.one_hot(self.train.y, classes) if self.soft else self.train.y
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, Any] | None = None
+        self.optimizer, self.trained_model, self.trained_layers = None, None, []
+        self.stopped_early: dict[str, Any] | None = None
+        self.find_only = False
 
     def cached_head(self) -> bool:
         """Whether phase 1 trains on cached pooled features: whenever it has no augmentation
@@ -137,37 +144,64 @@ class Trainer:
             trained_model = self.head_model
         else:
             trained_model = through_backbone(self.model, self.extractor, self.head_model)
-        augment = None if cached else augmenter(self.arguments["augment"], self.spec, self.seed)
-        self.epochs(1, trained_model, x, val_x, self.head_rate, augment, state)
+        transforms = (None, None) if cached else self.transforms()
+        self.epochs(1, trained_model, x, val_x, self.head_rate, transforms, state)
 
     def phase2(self, state) -> None:
         trained = phase2_layers(
             self.model, self.spec, self.arguments["unfreeze"], self.arguments["bn"]
         )
         set_trainable(self.model, trained)
-        augment = augmenter(self.arguments["augment"], self.spec, self.seed)
+        self.trained_layers = trained
         val_x = None if self.validation is None else self.validation.x
-        self.epochs(2, self.model, self.train.x, val_x, self.body_rate, augment, state)
+        self.epochs(2, self.model, self.train.x, val_x, self.body_rate, self.transforms(), state)
 
-    def epochs(self, phase, trained_model, x, val_x, rate, augment, state) -> None:
+    def transforms(self) -> tuple[Any, Any]:
+        """(augment, mix) for the training batches of a phase that runs through the backbone."""
+        arguments = self.arguments
+        augment = augmenter(arguments["augment"], self.spec, self.seed)
+        mix = mixer(arguments["mix"], arguments["mix_alpha"], self.seed + 10)
+        return augment, mix
+
+    def optimizer_for(self, phase, trained_model, rate, count) -> Any:
+        """The phase's optimizer, its loss compiled in: the rate's schedule (warmup in phase 2
+        only), the EMA, the layer-wise step factors (phase 2 only)."""
+        arguments = self.arguments
+        total = arguments["head_epochs" if phase == 1 else "epochs"]
+        rate = recipe.schedule(
+            rate,
+            steps=recipe.steps_per_epoch(count, self.batch_size),
+            epochs=total,
+            kind=arguments["schedule"],
+            warmup=arguments["warmup"] if phase == 2 else 0,
+        )
+        decay = arguments["layer_decay"] if phase == 2 else None
+        factors = recipe.layer_rate_factors(trained_model, self.trained_layers, decay)
+        optimizer = recipe.make_optimizer(rate, ema=arguments["ema"], factors=factors)
+        loss = recipe.loss(arguments["label_smoothing"], self.soft)
+        return compile_model(trained_model, rate, optimizer=optimizer, loss=loss)
+
+    def epochs(self, phase, trained_model, x, val_x, rate, transforms, state) -> None:
         from tqdm import tqdm
 
-        with self.placement.strategy.scope():
-            optimizer = compile_model(trained_model, rate)
-            # built here on every worker: creating a variable is a collective operation
-            optimizer.build(trained_model.trainable_variables)
-        first, partial, random = 0, None, None
-        if state is not None and state["phase"] == phase:
-            if self.placement.is_chief:  # outside the scope: nothing it creates is collective
-                trained = trained_model.trainable_variables
-                random = restore_checkpoint(self.checkpoints, state, self.model, optimizer, trained)
-            first, partial = state["epoch"], state.get("partial")
+        augment, mix = transforms
+        if self.arguments["learning_rate"] == "auto":
+            rate = self.found_rate(phase, trained_model, x, transforms, rate)
+            if phase == 2 and self.find_only:  # zoo lr-find: the rates are all it wanted
+                return
+        optimizer, (first, partial, random) = self.start_phase(phase, trained_model, rate, x, state)
         step = self.step(trained_model)
         predict = self.predictor(trained_model)
-        generators = [trained_model, getattr(augment, "model", None)]
+        generators = [trained_model]
+        for transform in transforms:
+            generators += getattr(transform, "generators", [])
         total = self.arguments["head_epochs" if phase == 1 else "epochs"]
         label = "head" if phase == 1 else "fine-tune"
+        patience = self.arguments["patience"] if phase == 2 else None
         for epoch in range(first, total):
+            if recipe.stopped_early(self.history, phase, patience):
+                self.stopped_early = {"phase": phase, "epoch": epoch, "patience": patience}
+                break
             order = epoch_order(len(x), self.seed, phase, epoch)
             reseed(generators, self.seed, phase, epoch)
             if epoch == first:
@@ -187,11 +221,12 @@ class Trainer:
                 logs = train_epoch(
                     step,
                     x,
-                    self.train.y,
+                    self.train_y,
                     order,
                     self.batch_size,
                     sample_weight=self.sample_weight,
                     augment=augment,
+                    mix=mix,
                     progress=bar,
                     where=f"phase {phase} epoch {epoch + 1}",
                     resume=partial if epoch == first else None,
@@ -199,9 +234,11 @@ class Trainer:
                 if "partial" in logs:
                     resume.preempted(self, phase, epoch, logs["partial"], optimizer, generators)
                 stop = logs.pop("stop")
-                row = {"phase": phase, "epoch": epoch + 1, **logs, "learning_rate": rate}
+                rate_now = recipe.current_rate(optimizer)
+                row = {"phase": phase, "epoch": epoch + 1, **logs, "learning_rate": rate_now}
                 if val_x is not None:
-                    scores = evaluate(predict(val_x), self.validation.y)
+                    with recipe.averaged_weights(optimizer, trained_model.trainable_variables):
+                        scores = evaluate(predict(val_x), self.validation.y)
                     row.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
                     bar.set_postfix(
                         loss=f"{logs['loss']:.4f}",
@@ -211,19 +248,60 @@ class Trainer:
             self.history.append(row)
             self.keep_if_best(row)
             if self.placement.is_chief:
+                state = {"phase": phase, "epoch": epoch + 1, "history": self.history}
                 save_checkpoint(
-                    self.checkpoints,
-                    {
-                        "phase": phase,
-                        "epoch": epoch + 1,
-                        "history": self.history,
-                        "best": self.best,
-                    },
-                    self.model,
-                    optimizer,
+                    self.checkpoints, {**state, "best": self.best}, self.model, optimizer
                 )
             if stop and epoch + 1 < total:
                 resume.preempted(self, phase, epoch + 1, None, optimizer, generators)
+
+    def start_phase(self, phase, trained_model, rate, x, state) -> tuple[Any, tuple]:
+        """The phase's optimizer, built on every worker, and where the phase starts: (first
+        epoch, the partial epoch to go on with, the random state), from ``state`` when it is
+        this phase's checkpoint."""
+        with self.placement.strategy.scope():
+            optimizer = self.optimizer_for(phase, trained_model, rate, len(x))
+            # built here on every worker: creating a variable is a collective operation
+            optimizer.build(trained_model.trainable_variables)
+        self.optimizer, self.trained_model = optimizer, trained_model
+        if state is None or state["phase"] != phase:
+            return optimizer, (0, None, None)
+        random = None
+        if self.placement.is_chief:  # outside the scope: nothing it creates is collective
+            trained = trained_model.trainable_variables
+            random = restore_checkpoint(self.checkpoints, state, self.model, optimizer, trained)
+        return optimizer, (state["epoch"], state.get("partial"), random)
+
+    def found_rate(self, phase, trained_model, x, transforms, default) -> float:
+        """The range test's rate for ``phase`` (``learning_rate="auto"``): the one recorded in
+        ``run.json`` (a resumed run), or a new test's, recorded and plotted."""
+        from tqdm import tqdm
+
+        from zoo.training import lr_find
+
+        key = "head" if phase == 1 else "phase 2"
+        found = self.record.setdefault("lr_find", {})
+        if key not in found:
+            loss = recipe.loss(self.arguments["label_smoothing"], self.soft)
+            compile_model(trained_model, lr_find.START, loss=loss)
+            with tqdm(
+                total=lr_find.STEPS, desc=f"lr find ({key})", unit="step", disable=not self.progress
+            ) as bar:
+                curve = lr_find.sweep(
+                    trained_model,
+                    x,
+                    self.train_y,
+                    batch_size=self.batch_size,
+                    seed=self.seed,
+                    progress=bar,
+                    augment=transforms[0],
+                    mix=transforms[1],
+                )
+            found[key] = curve
+            write_record(self.out, self.record)
+            if plots_available():
+                lr_find.plot(self.out / run_dir.LR_FIND_FILE, found, f"{self.spec.name}: lr find")
+        return found[key]["suggestion"] or default
 
     def step(self, trained_model):
         """The training step: ``train_on_batch`` on one device, a replicated step otherwise."""
@@ -231,7 +309,13 @@ class Trainer:
 
         if not self.placement.replicated:
             return KerasStep(trained_model, self.stop_requested)
-        return ReplicatedStep(self.placement, trained_model, self.batch_size, self.stop_requested)
+        return ReplicatedStep(
+            self.placement,
+            trained_model,
+            self.batch_size,
+            self.stop_requested,
+            label_smoothing=self.arguments["label_smoothing"],
+        )
 
     def predictor(self, model):
         """A function of images giving ``model``'s probabilities (float64)."""
@@ -246,4 +330,6 @@ class Trainer:
         score = row.get("val_accuracy", row["accuracy"])
         if self.best is None or score > self.best["score"] or self.validation is None:
             self.best = {"score": score, "phase": row["phase"], "epoch": row["epoch"]}
-            save_model(self.out, self.model, self.name)
+            variables = self.trained_model.trainable_variables
+            with recipe.averaged_weights(self.optimizer, variables):  # the EMA weights, when on
+                save_model(self.out, self.model, self.name)

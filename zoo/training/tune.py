@@ -137,8 +137,9 @@ def tune(
         >>> zoo.tune("mnist_convnet", "digits/", out="runs/tune", trials=6).best["score"]
         0.96
     """
+    from zoo.inputs.labelled import check_not_inside
     from zoo.training.finetune import fine_tune
-    from zoo.training.settings import check_not_inside, check_validation, describe_data
+    from zoo.training.settings import check_validation, describe_data
 
     check_search(search, trials, epochs)
     spec = registry.get_spec(model)
