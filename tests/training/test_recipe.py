@@ -117,7 +117,7 @@ def test_warmup_then_cosine_rates_per_epoch_and_early_stopping(tmp_path):
     assert [row["phase"] for row in stopped.history] == [1, 2, 2, 2]
     assert stopped.metrics["stopped_early"] == {"phase": 2, "epoch": 3, "patience": 2}
     recorded = run_dir.read_run(tmp_path / "stopped")["arguments"]
-    assert recorded["patience"] == 2 and recorded["schedule"] == "constant"
+    assert recorded["patience"] == 2 and recorded["schedule"] == "cosine"  # the default
 
 
 def test_ema_weights_are_the_ones_validated_and_saved(tmp_path):
@@ -217,7 +217,7 @@ def test_bad_recipe_arguments_say_what_is_valid(tmp_path):
         ({"mix": "mixup", "mix_alpha": 0}, "mix_alpha must be a number > 0"),
         ({"ema": 1.0}, "ema"),
         ({"layer_decay": 0}, "layer_decay must be a number in"),
-        ({"warmup": 10, "epochs": 10}, r"warmup \(10 epochs\) must be shorter than phase 2"),
+        ({"warmup": -1}, "warmup must be a whole number of epochs >= 0"),
         ({"schedule": "step"}, "schedule must be one of constant, cosine"),
         ({"patience": 0}, "patience must be None or a whole number"),
         ({"augment": "heavy"}, "augment must be one of none, light, strong, randaugment, augmix"),
@@ -281,9 +281,11 @@ def test_the_lr_finder_lands_near_the_known_good_rate():
 def test_lr_auto_records_the_chosen_rates_and_plots_them(tmp_path):
     data = digits_folder(tmp_path / "data", per_class=6, classes=range(3))
     out = tmp_path / "run"
+    constant = {"schedule": "constant", "warmup": 0}  # each phase at the rate it found
     run = fine_tune(
-        "mnist_convnet", data, out, head_epochs=1, epochs=1, learning_rate="auto", **QUICK
-    )
+        "mnist_convnet", data, out, head_epochs=1, epochs=1, learning_rate="auto",
+        **constant, **QUICK,
+    )  # fmt: skip
     found = run_dir.read_run(out)["lr_find"]
     assert set(found) == {"head", "phase 2"}
     head_rate = [row["learning_rate"] for row in run.history if row["phase"] == 1][0]
@@ -291,3 +293,46 @@ def test_lr_auto_records_the_chosen_rates_and_plots_them(tmp_path):
     assert head_rate == pytest.approx(found["head"]["suggestion"], rel=1e-5)
     assert body_rate == pytest.approx(found["phase 2"]["suggestion"], rel=1e-5)
     assert (out / run_dir.LR_FIND_FILE).stat().st_size > 10_000
+
+
+def test_grey_images_given_to_an_imagenet_model_are_never_mirrored(tmp_path):
+    """mirror='auto': digits as RGB photos (every pixel grey) get no flips and no mirrored
+    test-time views; a folder of colour images does; mirror=True says so for grey photos."""
+    from PIL import Image
+
+    from zoo.evaluation.tta import view_kind
+
+    grey = digits_folder(tmp_path / "grey", per_class=3, classes=range(2))
+    colour = tmp_path / "colour"
+    for file in grey.rglob("*.png"):
+        target = colour / file.relative_to(grey)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pixels = np.asarray(Image.open(file).convert("RGB")).copy()
+        pixels[..., 0] = 255 - pixels[..., 0]  # no longer grey
+        Image.fromarray(pixels).save(target)
+    options = {"weights": None, "image_size": 32, "head_epochs": 1, "epochs": 0, **QUICK}
+    found = {}
+    for name, data, mirror in (
+        ("grey", grey, "auto"),
+        ("colour", colour, "auto"),
+        ("said", grey, True),
+    ):
+        fine_tune("mobilenet_v2_0.35_96", data, tmp_path / "runs" / name, mirror=mirror, **options)
+        found[name] = (
+            run_dir.read_run(tmp_path / "runs" / name)["mirror"],
+            view_kind(zoo.get_spec(tmp_path / "runs" / name)),
+        )
+    assert found == {
+        "grey": (False, "unmirrored"),
+        "colour": (True, "imagenet"),
+        "said": (True, "imagenet"),
+    }
+    flips = [
+        type(layer).__name__
+        for layer in augmenter("light", zoo.get_spec("mobilenet_v2_0.35_96"), 0, mirror=False)
+        .generators[0]
+        .layers
+    ]
+    assert "RandomFlip" not in flips
+    with pytest.raises(zoo.InputError, match="mirror must be True, False or 'auto'"):
+        fine_tune("mobilenet_v2_0.35_96", grey, tmp_path / "bad", mirror="sometimes", **options)

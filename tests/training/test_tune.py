@@ -5,6 +5,7 @@ the best trial as a run directory that predicts."""
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -151,6 +152,18 @@ def test_other_settings_are_refused_unless_overwrite(digits, tmp_path):
     (tmp_path / "v" / "notes.txt").write_text("mine")
     with pytest.raises(InputError, match="holds other files and no search"):
         tune("mlp_625", digits, tmp_path / "v", trials=1, **quiet)
+
+
+def test_a_fixed_recipe_reaches_every_trial_and_is_part_of_the_settings(digits, tmp_path):
+    quiet = {"log": lambda line: None, "head_only": True, "epochs": 1, "trials": 1}
+    recipe = {"label_smoothing": 0.1, "schedule": "cosine"}
+    result = tune("mlp_625", digits, tmp_path / "s", recipe=recipe, **quiet)
+    recorded = json.loads((result.best_run / "run.json").read_text())["arguments"]
+    assert recorded["label_smoothing"] == 0.1 and recorded["schedule"] == "cosine"
+    with pytest.raises(InputError, match="other settings .*recipe"):
+        tune("mlp_625", digits, tmp_path / "s", recipe={"label_smoothing": 0.2}, **quiet)
+    with pytest.raises(InputError, match="recipe takes label_smoothing, .*received unfreeze"):
+        tune("mlp_625", digits, tmp_path / "t", recipe={"unfreeze": "all"}, **quiet)
 
 
 def test_zoo_tune_and_zoo_classics_tune_commands(digits, tmp_path):

@@ -28,7 +28,7 @@ def _validation(text: str) -> Any:
 
 
 def _learning_rate(text: str) -> Any:
-    """``--lr``: one rate (the head's; phase 2 takes a hundredth), ``HEAD,BODY`` or ``auto``."""
+    """``--lr``: one rate (the head's; phase 2 takes a tenth), ``HEAD,BODY`` or ``auto``."""
     if text.strip().lower() == "auto":
         return "auto"
     parts = [float(part) for part in text.split(",")]
@@ -36,18 +36,17 @@ def _learning_rate(text: str) -> Any:
 
 
 def add_recipe_flags(sub: argparse.ArgumentParser) -> None:
-    """The modern recipe's flags (``zoo.training.recipe``)."""
-    recipe = sub.add_argument_group("recipe")
-    recipe.add_argument(
-        "--label-smoothing", type=float, default=0.0, help="e.g. 0.1 (default 0: none)"
-    )
+    """The modern recipe's flags (``zoo.training.recipe``); each left out takes
+    ``zoo.fine_tune``'s default (docs/finetuning.md)."""
+    recipe = sub.add_argument_group("recipe (defaults: zoo.fine_tune's, docs/finetuning.md)")
+    recipe.add_argument("--label-smoothing", type=float, default=None, help="e.g. 0.1; 0: none")
     recipe.add_argument(
         "--mix",
         choices=("none", "mixup", "cutmix", "both"),
-        default="none",
-        help="MixUp / CutMix of training batches, labels mixed alike (default none)",
+        default=None,
+        help="MixUp / CutMix of training batches, labels mixed alike",
     )
-    recipe.add_argument("--mix-alpha", type=float, default=0.2, help="MixUp's alpha (0.2)")
+    recipe.add_argument("--mix-alpha", type=float, default=None, help="MixUp's alpha (0.2)")
     recipe.add_argument(
         "--ema",
         type=float,
@@ -60,9 +59,9 @@ def add_recipe_flags(sub: argparse.ArgumentParser) -> None:
         default=None,
         help="layer-wise rate decay in phase 2 (e.g. 0.9: each layer down, 0.9x the rate)",
     )
-    recipe.add_argument("--warmup", type=int, default=0, help="phase-2 warmup epochs (default 0)")
+    recipe.add_argument("--warmup", type=int, default=None, help="phase-2 warmup epochs (1)")
     recipe.add_argument(
-        "--schedule", choices=("constant", "cosine"), default="constant", help="learning rate"
+        "--schedule", choices=("constant", "cosine"), default=None, help="default cosine"
     )
     recipe.add_argument(
         "--patience",
@@ -73,9 +72,10 @@ def add_recipe_flags(sub: argparse.ArgumentParser) -> None:
 
 
 def recipe_options(args) -> dict[str, Any]:
-    """``zoo.fine_tune``'s recipe keywords from the flags of ``add_recipe_flags``."""
+    """The recipe flags given (``add_recipe_flags``), as ``zoo.fine_tune`` keywords."""
     names = ("label_smoothing", "mix", "mix_alpha", "ema", "layer_decay", "warmup", "schedule")
-    return {name: getattr(args, name) for name in (*names, "patience")}
+    given = {name: getattr(args, name) for name in (*names, "patience")}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def add_finetune_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
@@ -84,8 +84,9 @@ def add_finetune_parser(commands, parents: list[argparse.ArgumentParser]) -> Non
         help="fine-tune a model on a folder of labelled images (one sub-folder per class)",
         parents=parents,
         description="Phase 1 trains a new head on the frozen backbone's cached features; "
-        "phase 2 unfreezes the top of the backbone at a hundredth of the learning rate, "
-        "BatchNorm frozen. Run the same command again after a kill: it resumes.",
+        "phase 2 unfreezes the backbone at a tenth of the learning rate, warmed up for an "
+        "epoch then a cosine, BatchNorm frozen. Run the same command again after a kill: it "
+        "resumes.",
     )
     sub.add_argument(
         "data",
@@ -101,25 +102,31 @@ def add_finetune_parser(commands, parents: list[argparse.ArgumentParser]) -> Non
         help="validation: a fraction held out per class (default 0.2), a folder/list, or none",
     )
     sub.add_argument("--epochs", type=int, default=10, help="phase-2 epochs (default 10)")
-    sub.add_argument("--head-epochs", type=int, default=3, help="phase-1 epochs (default 3)")
+    sub.add_argument("--head-epochs", type=int, default=20, help="phase-1 epochs (default 20)")
     sub.add_argument(
         "--unfreeze",
-        default="top:20",
-        help="what phase 2 trains: top:N (default top:20), STAGE+ (stage4+), all, none",
+        default="all",
+        help="what phase 2 trains: all (default), top:N (top:20), STAGE+ (stage4+), none",
     )
     sub.add_argument("--bn", choices=("frozen", "train"), default="frozen")
     sub.add_argument(
         "--augment",
         choices=("none", "light", "strong", "randaugment", "augmix"),
-        default="light",
-        help="training-batch augmentation (digits are never flipped; docs/finetuning.md)",
+        default="none",
+        help="training-batch augmentation (default none; digits are never flipped)",
+    )
+    sub.add_argument(
+        "--mirror",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="may photos be mirrored (flips, test-time views)? auto: unless every image is grey",
     )
     add_recipe_flags(sub)
     sub.add_argument(
         "--lr",
         type=_learning_rate,
         default=None,
-        help="head learning rate (phase 2: a hundredth), HEAD,BODY (default 1e-2,1e-4), or "
+        help="head learning rate (phase 2: a tenth), HEAD,BODY (default 1e-2,1e-3), or "
         "auto: a range test before each phase (lr_find.png in the run directory)",
     )
     sub.add_argument("--image-size", type=int, default=None, help="ImageNet models: input side")
@@ -222,6 +229,7 @@ def cmd_finetune(args) -> int:
         strategy=args.strategy,
         overwrite=args.overwrite,
         progress=not args.quiet,
+        mirror={"auto": "auto", "on": True, "off": False}[args.mirror],
         **recipe_options(args),
     )
     if run.role != "chief":
@@ -304,8 +312,10 @@ def add_lr_find_parser(commands, parents: list[argparse.ArgumentParser]) -> None
     sub.add_argument("data", metavar="DATA", help="labelled images, as zoo finetune takes them")
     sub.add_argument("--model", required=True, help="base model, e.g. mobilenet_v1_0.25_128")
     sub.add_argument("--out", default="lr_find.png", help="the plot (default lr_find.png)")
-    sub.add_argument("--head-epochs", type=int, default=3, help="head epochs before phase 2's test")
-    sub.add_argument("--unfreeze", default="top:20", help="what phase 2 trains (as finetune)")
+    sub.add_argument(
+        "--head-epochs", type=int, default=20, help="head epochs before phase 2's test"
+    )
+    sub.add_argument("--unfreeze", default="all", help="what phase 2 trains (as finetune)")
     sub.add_argument("--image-size", type=int, default=None, help="ImageNet models: input side")
     sub.add_argument("--weights", default="default", help="the base model's weights file")
     sub.add_argument("--seed", type=int, default=0)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from zoo.cli.training import add_recipe_flags, recipe_options
+
 SEARCH_HELP = (
     "grid (every combination, in order), random, bayesian (a Gaussian process; needs "
     "scikit-learn) or hyperband (many short trials, the best trained longer); default random"
@@ -47,6 +49,7 @@ def add_tune_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     sub.add_argument("--val", default=0.2, type=float, help="validation fraction (default 0.2)")
     sub.add_argument("--image-size", type=int, default=None, help="ImageNet models: input side")
     sub.add_argument("--weights", default="default", help="the base model's weights file")
+    add_recipe_flags(sub)
     sub.set_defaults(handler=cmd_tune)
 
 
@@ -74,6 +77,7 @@ def cmd_tune(args) -> int:
         image_size=args.image_size,
         batch_size=args.batch_size,
         weights=args.weights,
+        recipe=recipe_options(args) or None,
         **_search_options(args),
     )
     print(report(result))

@@ -24,7 +24,7 @@ import numpy as np
 from zoo import labels, registry, run_dir
 from zoo.errors import InputError
 from zoo.evaluation import report as reports
-from zoo.evaluation.tta import averaged, check_tta
+from zoo.evaluation.tta import averaged, check_tta, view_kind
 from zoo.files import atomic_write, check_writable_folder
 from zoo.inputs.labelled import LabelledImages, check_not_inside, read_labelled
 from zoo.spec import ModelSpec
@@ -66,9 +66,7 @@ def model_indices(data: LabelledImages, spec: ModelSpec, source: Any) -> np.ndar
     return mapping[data.y]
 
 
-def predict_probabilities(
-    model, x: np.ndarray, dataset: str, tta: int, progress: bool
-) -> np.ndarray:
+def predict_probabilities(model, x: np.ndarray, kind: str, tta: int, progress: bool) -> np.ndarray:
     """``model``'s probabilities for ``x`` in batches (averaged over ``tta`` views), with a
     progress bar."""
     from tqdm import tqdm
@@ -82,7 +80,7 @@ def predict_probabilities(
     ) as bar:
         for start in range(0, len(x), BATCH):
             batch = x[start : start + BATCH]
-            parts.append(averaged(call, batch, dataset, tta))
+            parts.append(averaged(call, batch, kind, tta))
             bar.update(len(batch))
     return np.concatenate(parts) if parts else np.zeros((0, 0))
 
@@ -157,7 +155,7 @@ def evaluate(
     network = load(
         model if not isinstance(model, ModelSpec) else spec, weights=weights, trust=trust
     )
-    probabilities = predict_probabilities(network, held.x, spec.dataset, tta, progress)
+    probabilities = predict_probabilities(network, held.x, view_kind(spec), tta, progress)
     result = {
         "model": spec.name,
         "data": str(data) if isinstance(data, (str, Path)) else type(data).__name__,

@@ -3,8 +3,10 @@ each image (the image itself first, then flips where the data allows them, centr
 one-pixel shifts for digits), as timm's and fastai's ``tta``.
 
 Photos (ImageNet models): the image, its mirror, the 90 % and 80 % centre crops (scaled back
-up) and their mirrors. Digits (MNIST models) are never mirrored: the image, shifted one pixel
-right, left, down and up, then the 90 % centre crop.
+up) and their mirrors; an ImageNet model fine-tuned on images that must not be mirrored (grey
+images such as digits, or ``mirror=False``: ``run.json``) gets centre crops only. Digits (MNIST
+models) are never mirrored: the image, shifted one pixel right, left, down and up, then the
+90 % centre crop.
 
 Example:
     >>> views(batch, "imagenet", 4).shape          # (4, batch, height, width, channels)
@@ -30,6 +32,16 @@ PHOTO_VIEWS = (
     (False, 0.8, (0, 0)),
     (True, 0.8, (0, 0)),
 )
+#: Photos that must not be mirrored (a fine-tune on grey images, e.g. digits, or one run with
+#: ``mirror=False``): centre crops only.
+UNMIRRORED_VIEWS = (
+    (False, 1.0, (0, 0)),
+    (False, 0.9, (0, 0)),
+    (False, 0.8, (0, 0)),
+    (False, 0.95, (0, 0)),
+    (False, 0.85, (0, 0)),
+    (False, 0.75, (0, 0)),
+)
 DIGIT_VIEWS = (
     (False, 1.0, (0, 0)),
     (False, 1.0, (0, 1)),
@@ -40,8 +52,25 @@ DIGIT_VIEWS = (
 )
 
 
-def view_table(dataset: str) -> tuple[tuple[bool, float, tuple[int, int]], ...]:
-    return PHOTO_VIEWS if dataset == "imagenet" else DIGIT_VIEWS
+def view_table(kind: str) -> tuple[tuple[bool, float, tuple[int, int]], ...]:
+    """The views of a kind of input (``view_kind``)."""
+    return {"imagenet": PHOTO_VIEWS, "unmirrored": UNMIRRORED_VIEWS}.get(kind, DIGIT_VIEWS)
+
+
+def view_kind(spec: Any) -> str:
+    """``imagenet`` (photos: mirrored views too), ``unmirrored`` (an ImageNet model fine-tuned
+    on data that must not be mirrored: its ``run.json`` says ``mirror`` false) or ``mnist``."""
+    if spec.dataset != "imagenet":
+        return "mnist"
+    weights = getattr(spec, "weights", None)
+    if weights is not None and weights.source == "run":
+        from pathlib import Path
+
+        from zoo import run_dir
+
+        if run_dir.read_run(Path(weights.file).parent).get("mirror") is False:
+            return "unmirrored"
+    return "imagenet"
 
 
 def check_tta(tta: Any, spec: Any) -> int:
@@ -56,7 +85,7 @@ def check_tta(tta: Any, spec: Any) -> int:
             f"tta needs a model with image input (an ImageNet or MNIST classifier); "
             f"{spec.name} takes {tuple(spec.input_shape)} ({spec.dataset})"
         )
-    most = len(view_table(spec.dataset))
+    most = len(view_table(view_kind(spec)))
     if tta > most:
         raise InputError(f"tta for {spec.dataset} models is at most {most} views, received {tta}")
     return tta
@@ -95,23 +124,23 @@ def _shift(batch: np.ndarray, down: int, right: int) -> np.ndarray:
     return out
 
 
-def views(batch: np.ndarray, dataset: str, count: int) -> np.ndarray:
+def views(batch: np.ndarray, kind: str, count: int) -> np.ndarray:
     """The first ``count`` views of each image of ``batch`` (N, H, W, C raw pixels):
     an array (count, N, H, W, C), float32."""
     batch = np.asarray(batch, dtype=np.float32)
     result = []
-    for mirror, fraction, (down, right) in view_table(dataset)[: max(count, 1)]:
+    for mirror, fraction, (down, right) in view_table(kind)[: max(count, 1)]:
         view = batch[:, :, ::-1] if mirror else batch
         result.append(_shift(_crop_and_scale(view, fraction), down, right))
     return np.stack(result)
 
 
 def averaged(
-    call: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, dataset: str, count: int
+    call: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, kind: str, count: int
 ) -> np.ndarray:
     """The mean of ``call``'s outputs (probabilities) over ``count`` views of ``batch``; just
     ``call(batch)`` for a count of 0 or 1."""
     if count <= 1:
         return np.asarray(call(batch), dtype=np.float64)
-    outputs = [np.asarray(call(view), dtype=np.float64) for view in views(batch, dataset, count)]
+    outputs = [np.asarray(call(view), dtype=np.float64) for view in views(batch, kind, count)]
     return np.mean(outputs, axis=0)

@@ -19,7 +19,7 @@ from zoo import labels as labels_lib
 from zoo import registry
 from zoo.engines.int8 import check_precision
 from zoo.errors import InputError
-from zoo.evaluation.tta import averaged, check_tta
+from zoo.evaluation.tta import averaged, check_tta, view_kind
 from zoo.inputs.sources import (
     checked_batch_size,
     find_sources,
@@ -112,7 +112,7 @@ def predict(
     return averaged(
         lambda view: model.predict(view, batch_size=batch_size, verbose=0),
         batch,
-        spec.dataset if spec is not None else "",
+        view_kind(spec) if spec is not None else "",
         views,
     ).astype(np.float32)
 
@@ -291,7 +291,7 @@ def predict_files(
                 spec, weights, runtime, trust, precision, calibration, images=len(files),
                 source=name,
             )  # fmt: skip
-        rows = averaged(runner.run, batch, spec.dataset, tta)
+        rows = averaged(runner.run, batch, view_kind(spec), tta)
         for slot, row in zip(slots, rows, strict=True):
             results[slot]["top"] = ranking.ranked(row)
     bar.close()

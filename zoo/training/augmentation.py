@@ -62,12 +62,12 @@ def _policy_layer(level: str, photos: bool, seed: int) -> Any:
     return keras.layers.AugMix(value_range=(0, 255), factor=factor, seed=seed)
 
 
-def _geometric_layers(level: str, photos: bool, seed: int) -> list[Any]:
+def _geometric_layers(level: str, photos: bool, seed: int, flip: bool) -> list[Any]:
     import keras
 
     rotation, zoom, translation, contrast = STRENGTH[level]
     fill = {"fill_mode": "reflect"} if photos else {"fill_mode": "constant", "fill_value": 0.0}
-    layers = [keras.layers.RandomFlip("horizontal", seed=seed)] if photos else []
+    layers = [keras.layers.RandomFlip("horizontal", seed=seed)] if flip else []
     layers += [
         keras.layers.RandomRotation(rotation, seed=seed + 1, **fill),
         keras.layers.RandomZoom(zoom, seed=seed + 2, **fill),
@@ -78,20 +78,22 @@ def _geometric_layers(level: str, photos: bool, seed: int) -> list[Any]:
     return layers
 
 
-def augmenter(level: str, spec: ModelSpec, seed: int) -> Any:
+def augmenter(level: str, spec: ModelSpec, seed: int, mirror: bool = True) -> Any:
     """A function of a float32 batch of raw pixels giving the augmented batch (None for
-    ``none``); its ``generators`` hold the random layers (reseeded per epoch)."""
+    ``none``); its ``generators`` hold the random layers (reseeded per epoch). ``mirror``
+    False: no flip for photos either (``zoo.fine_tune``'s ``mirror``)."""
     check_level(level)
     if level == "none":
         return None
     import keras
 
     photos = spec.dataset == "imagenet"
+    flip = photos and mirror
     if level in ("randaugment", "augmix"):
-        layers = [keras.layers.RandomFlip("horizontal", seed=seed)] if photos else []
+        layers = [keras.layers.RandomFlip("horizontal", seed=seed)] if flip else []
         layers.append(_policy_layer(level, photos, seed + 1))
     else:
-        layers = _geometric_layers(level, photos, seed)
+        layers = _geometric_layers(level, photos, seed, flip)
     model = keras.Sequential(layers, name=f"augment_{level}")
     colour_ops = level in ("randaugment", "augmix")
 

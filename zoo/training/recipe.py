@@ -60,10 +60,6 @@ def check_recipe(arguments: dict[str, Any]) -> None:
     warmup = arguments["warmup"]
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise InputError(f"warmup must be a whole number of epochs >= 0, received {warmup!r}")
-    if warmup and warmup >= arguments["epochs"]:
-        raise InputError(
-            f"warmup ({warmup} epochs) must be shorter than phase 2 (epochs={arguments['epochs']})"
-        )
     if arguments["schedule"] not in SCHEDULES:
         raise InputError(
             f"schedule must be one of {', '.join(SCHEDULES)}; received {arguments['schedule']!r}"
@@ -112,6 +108,12 @@ def schedule(rate: float, *, steps: int, epochs: int, kind: str, warmup: int = 0
         warmup_target=rate if warm else None,
         warmup_steps=warm,
     )
+
+
+def effective_warmup(warmup: int, epochs: int) -> int:
+    """The warmup epochs phase 2 runs: at most all but its last epoch (a default warmup of 1
+    on a 1-epoch phase 2 is none), so the phase always reaches its peak rate."""
+    return min(warmup, max(epochs - 1, 0))
 
 
 def steps_per_epoch(count: int, batch_size: int) -> int:

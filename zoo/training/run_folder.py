@@ -96,6 +96,7 @@ ADDED_ARGUMENTS = {
     "warmup": 0,
     "schedule": "constant",
     "patience": None,
+    "mirror": True,
 }
 
 

@@ -4,7 +4,7 @@ shape, what phase 2 unfreezes).
 
 Example:
     >>> settings.learning_rates(None)
-    (0.01, 0.0001)
+    (0.01, 0.001)
     >>> settings.parse_unfreeze("top:20", zoo.get_spec("mnist_convnet"))
     ('top', 20)
 """
@@ -24,10 +24,11 @@ from zoo.training.augmentation import check_level
 #: Head phase: Adam at 1e-2, a linear layer on fixed features. MobileNet 0.25 on optdigits,
 #: 3 head epochs: 47.9 % validation accuracy at 1e-3, 74.9 % at 3e-3, 78.0 % at 1e-2 (measured).
 HEAD_LEARNING_RATE = 1e-2
-#: Phase 2 runs at a hundredth of the head's rate: the pretrained weights need small steps. At a
-#: tenth (1e-3), the first phase-2 epoch fell from 87.5 % to 33.7 % validation accuracy on
-#: optdigits; at 1e-4 it rose to 93.9 % in 4 epochs (measured; docs/finetuning.md).
-BODY_LEARNING_RATE_FACTOR = 0.01
+#: Phase 2 runs at a tenth of the head's rate, warmed up over its first epoch and decayed by a
+#: cosine (issue 28's measurements, docs/finetuning.md "Choosing the defaults"). zoo 0.1 ran it
+#: at a hundredth, constant: a tenth without warmup fell from 87.5 % to 33.7 % in its first
+#: epoch on optdigits; with the warmup it beat a hundredth on every data set measured.
+BODY_LEARNING_RATE_FACTOR = 0.1
 DEFAULT_VALIDATION = 0.2
 BN_MODES = ("frozen", "train")
 CLASS_WEIGHTS = ("balanced",)
@@ -69,7 +70,7 @@ def learning_rates(learning_rate: Any) -> tuple[float, float]:
     ):
         raise InputError(
             "learning_rate must be None (the defaults), 'auto' (a range test per phase), a "
-            "positive number (the head's rate; phase 2 takes a hundredth) or a pair (head, "
+            "positive number (the head's rate; phase 2 takes a tenth) or a pair (head, "
             f"phase 2); received {learning_rate!r}"
         )
     return float(rates[0]), float(rates[1])
@@ -136,6 +137,8 @@ def check_arguments(spec: ModelSpec, arguments: dict[str, Any]) -> None:
     if isinstance(arguments["seed"], bool) or not isinstance(arguments["seed"], int):
         raise InputError(f"seed must be an integer, received {arguments['seed']!r}")
     recipe.check_recipe(arguments)
+    if arguments["mirror"] not in (True, False, "auto"):
+        raise InputError(f"mirror must be True, False or 'auto'; received {arguments['mirror']!r}")
     distribution.check_strategy(arguments["strategy"])
 
 
@@ -177,6 +180,7 @@ RECORDED = (
     "warmup",
     "schedule",
     "patience",
+    "mirror",
     "strategy",
 )
 

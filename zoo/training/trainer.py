@@ -159,7 +159,8 @@ class Trainer:
     def transforms(self) -> tuple[Any, Any]:
         """(augment, mix) for the training batches of a phase that runs through the backbone."""
         arguments = self.arguments
-        augment = augmenter(arguments["augment"], self.spec, self.seed)
+        mirror = self.record.get("mirror", True)
+        augment = augmenter(arguments["augment"], self.spec, self.seed, mirror=mirror)
         mix = mixer(arguments["mix"], arguments["mix_alpha"], self.seed + 10)
         return augment, mix
 
@@ -173,7 +174,7 @@ class Trainer:
             steps=recipe.steps_per_epoch(count, self.batch_size),
             epochs=total,
             kind=arguments["schedule"],
-            warmup=arguments["warmup"] if phase == 2 else 0,
+            warmup=recipe.effective_warmup(arguments["warmup"], total) if phase == 2 else 0,
         )
         decay = arguments["layer_decay"] if phase == 2 else None
         factors = recipe.layer_rate_factors(trained_model, self.trained_layers, decay)

@@ -98,6 +98,19 @@ def publish_best(trial_dir: Path, best: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+#: The fine_tune keywords ``recipe`` may fix for every trial.
+RECIPE_KEYWORDS = (
+    "label_smoothing",
+    "mix",
+    "mix_alpha",
+    "ema",
+    "layer_decay",
+    "warmup",
+    "schedule",
+    "patience",
+)
+
+
 def tune(
     model: str,
     data: Any,
@@ -113,6 +126,7 @@ def tune(
     batch_size: int | None = None,
     weights: str | Path | None = "default",
     seed: int = 0,
+    recipe: dict[str, Any] | None = None,
     overwrite: bool = False,
     log: Any = print,
 ) -> TuneResult:
@@ -129,6 +143,9 @@ def tune(
         head_epochs: the head phase's epochs per trial (not searched).
         head_only: search the head's learning rate and dropout on the frozen backbone's shared
             features (no phase 2): many times cheaper per trial.
+        recipe: ``fine_tune`` recipe keywords every trial takes as they are (not searched):
+            ``label_smoothing``, ``mix``, ``mix_alpha``, ``ema``, ``layer_decay``, ``warmup``,
+            ``schedule``, ``patience``; recorded, so a resumed search keeps them.
 
     Returns:
         A :class:`TuneResult`; ``best_run`` is ``OUT/best``, a run directory.
@@ -142,6 +159,11 @@ def tune(
     from zoo.training.settings import check_validation, describe_data
 
     check_search(search, trials, epochs)
+    unknown = sorted(set(recipe or {}) - set(RECIPE_KEYWORDS))
+    if unknown:
+        raise InputError(
+            f"recipe takes {', '.join(RECIPE_KEYWORDS)}; received {', '.join(unknown)}"
+        )
     spec = registry.get_spec(model)
     out = Path(out).expanduser()
     check_not_inside(out, data, validation, what="The search folder")
@@ -157,6 +179,7 @@ def tune(
         "batch_size": batch_size,
         "weights": weights if weights in (None, "default", "imagenet") else str(weights),
         "seed": seed,
+        **({"recipe": dict(sorted(recipe.items()))} if recipe else {}),
         # the images themselves: trials scored on other images must never be compared
         "data_sha256": _data_sha256(spec, data, validation, image_size, seed),
     }
@@ -184,6 +207,7 @@ def tune(
                 weights=weights,
                 seed=seed,
                 progress=False,
+                **(recipe or {}),
                 **options,
             )
         except TrainingError as error:  # a diverging rate is a bad trial, not a failed search
