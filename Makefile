@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,fast,plots,tune,beam]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,fast,plots,tune,beam,serve]'
 	touch $(STAMP)
 
 install: $(STAMP)

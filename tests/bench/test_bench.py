@@ -146,3 +146,19 @@ def test_an_mnist_model_is_benchmarked_against_the_convnet(monkeypatch):
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[0] == "tf" and float(cells[1]) > 0 and float(cells[2]) > 0
     assert float(cells[3]) == pytest.approx(float(cells[1]) / float(cells[2]), rel=0.02, abs=0.01)
+
+
+def test_recipe_bench_times_every_recipe_and_its_augmentation_share():
+    from zoo.bench.recipes import RECIPES, recipe_bench
+
+    table = recipe_bench("mnist_convnet", images=64, batch_size=32, repeats=1)
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    cells = {row.split("|")[1].strip(): row.split("|")[2:5] for row in rows[1:]}
+    assert list(cells) == [recipe[0] for recipe in RECIPES]
+    for (what, _, augment, mix), (rate, ratio, share) in zip(RECIPES, cells.values(), strict=True):
+        assert float(rate) > 0 and float(ratio) > 0
+        share = float(share.strip().rstrip("%"))
+        # nothing to augment or mix: no time in it; otherwise some, and never the whole epoch
+        assert (share == 0) == (augment == "none" and mix == "none"), what
+        assert share < 100
+    assert float(cells[RECIPES[1][0]][1]) == 1.0  # today's default against itself

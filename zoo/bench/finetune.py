@@ -49,22 +49,8 @@ def finetune_bench(
     Example:
         >>> print(finetune_bench("mnist_convnet", images=128, repeats=1))
     """
-    quiet_tensorflow()
-    import keras
-
-    from zoo.models import load
-
-    spec = registry.get_spec(model)
-    shape = tuple(spec.input_shape)
-    options = {}
-    if spec.dataset == "imagenet" and image_size:
-        shape = (image_size, image_size, 3)
-        options["input_shape"] = shape
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 256, (images, *shape), dtype=np.uint8)
-    y = rng.integers(0, CLASSES, images)
-    keras.utils.set_random_seed(0)
-    network = load(spec, weights=weights, num_classes=CLASSES, **options)
+    spec, network, x, y = bench_model(model, images, image_size, weights)
+    shape = x.shape[1:]
     through_rate, cached_rate, extract_rate = _head_rates(network, x, y, batch_size, repeats)
     ours_rate, fit_rate = _phase2_rates(network, spec, x, y, batch_size, repeats)
     rows = [
@@ -90,6 +76,29 @@ def finetune_bench(
         f"- phase 2: {ours_rate / fit_rate:.2f}× plain model.fit (target ≥ 0.9×)",
     ]
     return "\n".join(lines)
+
+
+def bench_model(
+    model: str, images: int, image_size: int | None, weights: Any
+) -> tuple[Any, Any, np.ndarray, np.ndarray]:
+    """(spec, the model with a new CLASSES-way head, random uint8 images, random labels): what
+    the fine-tuning benches train on."""
+    quiet_tensorflow()
+    import keras
+
+    from zoo.models import load
+
+    spec = registry.get_spec(model)
+    shape = tuple(spec.input_shape)
+    options = {}
+    if spec.dataset == "imagenet" and image_size:
+        shape = (image_size, image_size, 3)
+        options["input_shape"] = shape
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (images, *shape), dtype=np.uint8)
+    y = rng.integers(0, CLASSES, images)
+    keras.utils.set_random_seed(0)
+    return spec, load(spec, weights=weights, num_classes=CLASSES, **options), x, y
 
 
 def _head_rates(network, x, y, batch_size: int, repeats: int) -> tuple[float, float, float]:

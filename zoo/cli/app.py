@@ -24,6 +24,7 @@ from zoo.cli import (
     export,
     inference,
     models,
+    serve,
     training,
     tune,
     weights,
@@ -37,7 +38,7 @@ from zoo.version import __version__
 PREEMPTED_EXIT = 143
 
 #: The command groups, in the order ``zoo --help`` lists their commands.
-GROUPS = (models, inference, evaluation, training, tune, export, bench, weights, classics)
+GROUPS = (models, inference, evaluation, training, tune, export, serve, bench, weights, classics)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -46,7 +46,15 @@ def add_parsers(commands, shared: SharedFlags) -> None:
         help="instead: fine-tuning speed, head on cached features vs through the backbone, "
         "zoo's phase-2 loop vs model.fit (--images in memory, --image-size)",
     )
-    sub.add_argument("--image-size", type=int, default=160, help="with --finetune (default 160)")
+    sub.add_argument(
+        "--recipes",
+        action="store_true",
+        help="instead: phase-2 images/s of each fine-tuning recipe (unfreezing, augmentation, "
+        "mixing) and the share of its time augmenting (--images in memory, --image-size)",
+    )
+    sub.add_argument(
+        "--image-size", type=int, default=160, help="with --finetune, --recipes (default 160)"
+    )
     sub.add_argument(
         "--int8",
         action="store_true",
@@ -66,11 +74,13 @@ def add_parsers(commands, shared: SharedFlags) -> None:
 def cmd_bench(args) -> int:
     from zoo.bench.runtimes import batch_sweep, run
 
-    if args.finetune:
+    if args.recipes or args.finetune:
         from zoo.bench.finetune import finetune_bench
+        from zoo.bench.recipes import recipe_bench
 
+        bench = recipe_bench if args.recipes else finetune_bench
         print(
-            finetune_bench(
+            bench(
                 args.model,
                 images=args.images,
                 image_size=args.image_size,

@@ -111,6 +111,19 @@ RECIPE_KEYWORDS = (
 )
 
 
+def check_recipe_keywords(recipe: dict[str, Any] | None) -> None:
+    """``tune``'s ``recipe`` names only ``RECIPE_KEYWORDS``.
+
+    Raises:
+        InputError: naming the unknown keywords and the valid ones.
+    """
+    unknown = sorted(set(recipe or {}) - set(RECIPE_KEYWORDS))
+    if unknown:
+        raise InputError(
+            f"recipe takes {', '.join(RECIPE_KEYWORDS)}; received {', '.join(unknown)}"
+        )
+
+
 def tune(
     model: str,
     data: Any,
@@ -159,11 +172,7 @@ def tune(
     from zoo.training.settings import check_validation, describe_data
 
     check_search(search, trials, epochs)
-    unknown = sorted(set(recipe or {}) - set(RECIPE_KEYWORDS))
-    if unknown:
-        raise InputError(
-            f"recipe takes {', '.join(RECIPE_KEYWORDS)}; received {', '.join(unknown)}"
-        )
+    check_recipe_keywords(recipe)
     spec = registry.get_spec(model)
     out = Path(out).expanduser()
     check_not_inside(out, data, validation, what="The search folder")

@@ -1,0 +1,167 @@
+"""zoo serve's limits, each against a real server process: the API key, the body limit before
+the body is read, a full queue answered 503 at once, SIGTERM draining the requests in flight,
+and a server whose model cannot start saying why."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import SAMPLES, ZOO_COMMAND
+from server_process import ServerProcess
+
+pytestmark = pytest.mark.xdist_group("serve_limits")
+MODEL = "mnist_convnet"
+KEY = "s3cret-key"
+PREDICT = f"/v1/models/{MODEL}:predict"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    return {**os.environ, "KERAS_HOME": str(tmp_path_factory.mktemp("keras_home")),
+            "ZOO_RUNTIME": "onnx"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def guarded(env):
+    """A server with a key, a queue of 8 images, a 400 ms batching window and a 50 KB body
+    limit."""
+    args = [MODEL, "--api-key", KEY, "--max-queue", "8", "--max-batch", "64",
+            "--batch-timeout-ms", "400", "--max-body-mb", "0.05"]  # fmt: skip
+    with ServerProcess(args, env) as running:
+        yield running
+
+
+def digit_body(count: int = 1) -> dict:
+    image = base64.b64encode((SAMPLES / "digit_7.png").read_bytes()).decode()
+    return {"instances": [{"b64": image}] * count}
+
+
+def bearer(key: str = KEY) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_the_api_key_is_required_except_for_health_probes(guarded):
+    status, headers, answer = guarded.request("POST", PREDICT, digit_body())
+    assert status == 401 and headers["www-authenticate"] == "Bearer" and set(answer) == {"error"}
+    assert guarded.request("POST", PREDICT, digit_body(), bearer("wrong"))[0] == 401
+    assert guarded.request("POST", PREDICT, digit_body(), bearer(KEY[:-1]))[0] == 401
+    assert guarded.request("GET", "/metrics")[0] == 401
+    assert guarded.request("GET", f"/v2/models/{MODEL}")[0] == 401
+    status, _, answer = guarded.request("POST", PREDICT, digit_body(), bearer())
+    assert status == 200 and len(answer["predictions"]) == 1
+    assert guarded.request("POST", PREDICT, digit_body(), {"X-API-Key": KEY})[0] == 200
+    for path in ("/v2/health/live", "/v2/health/ready", "/"):
+        assert guarded.request("GET", path)[0] == 200
+
+
+def raw_exchange(port: int, head: bytes, chunks, wait: float = 10) -> bytes:
+    """Send ``head`` then each of ``chunks`` until the server answers; its answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as connection:
+        connection.sendall(head)
+        connection.settimeout(0.05)
+        answer = b""
+        deadline = time.monotonic() + wait
+        for chunk in chunks:
+            try:
+                connection.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            try:
+                answer += connection.recv(65536)
+            except TimeoutError:
+                pass
+            if b"\r\n\r\n" in answer or time.monotonic() > deadline:
+                break
+        connection.settimeout(1)
+        while True:  # the rest of the answer, until the server closes or goes quiet
+            try:
+                part = connection.recv(65536)
+            except (TimeoutError, ConnectionResetError):
+                break
+            if not part:
+                break
+            answer += part
+        return answer
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(guarded):
+    port = int(guarded.url.rsplit(":", 1)[1])
+    request_line = b"POST " + PREDICT.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+    head = request_line + f"Authorization: Bearer {KEY}\r\n".encode()
+    head += b"Content-Type: application/json\r\n"
+    started = time.monotonic()
+    declared = head + b"Content-Length: 10000000\r\n\r\n"
+    answer = raw_exchange(port, declared, [b"{" + b" " * 1000])  # 1 KB of the declared 10 MB
+    assert answer.startswith(b"HTTP/1.1 413") and time.monotonic() - started < 5
+    chunked = head + b"Transfer-Encoding: chunked\r\n\r\n"
+    piece = b" " * 8192
+    chunk = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    answer = raw_exchange(port, chunked, [chunk] * 200)  # up to 1.6 MB, never a length
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"over the server's limit" in answer
+    status, _, _ = guarded.request("POST", PREDICT, digit_body(), bearer())
+    assert status == 200  # the server is still serving
+
+
+def test_a_full_queue_answers_503_with_retry_after_at_once(guarded):
+    def one(_):
+        started = time.monotonic()
+        status, headers, answer = guarded.request("POST", PREDICT, digit_body(2), bearer())
+        return status, headers, answer, time.monotonic() - started
+
+    with ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(one, range(12)))
+    statuses = sorted(status for status, *_ in results)
+    assert set(statuses) == {200, 503}, statuses
+    assert statuses.count(200) >= 4  # 8 images waiting: four requests of two
+    for status, headers, answer, seconds in results:
+        if status == 503:
+            assert headers["retry-after"] == "1" and "busy" in answer["error"]
+            assert seconds < 0.4  # refused at once, not after the batch window
+
+
+def test_sigterm_finishes_the_requests_in_flight_then_exits_0(env):
+    args = [MODEL, "--batch-timeout-ms", "1500", "--max-batch", "64"]
+    with ServerProcess(args, env) as server:
+        results = []
+
+        def one():
+            results.append(server.request("POST", PREDICT, digit_body(), timeout=30)[:1])
+
+        threads = [threading.Thread(target=one) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)  # all three are waiting in the 1.5 s batching window
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        after = server.request("GET", "/v2/health/live", timeout=2)[0]
+        for thread in threads:
+            thread.join(30)
+        assert server.process.wait(30) == 0
+        assert results == [(200,)] * 3
+        assert after in (0, 503)  # no longer taking requests
+
+
+def test_an_unknown_model_fails_at_once_and_one_that_cannot_start_says_why(env, tmp_path):
+    unknown = subprocess.run(
+        [str(ZOO_COMMAND), "serve", "mnist_convnett", "--port", "0"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert unknown.returncode == 2 and "Did you mean 'mnist_convnet'" in unknown.stderr
+    broken = tmp_path / "broken.h5"
+    broken.write_bytes(b"not an HDF5 file")
+    failing = subprocess.run(
+        [str(ZOO_COMMAND), "serve", MODEL, "--weights", str(broken), "--port", "0"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert failing.returncode == 1
+    assert "cannot start the models" in failing.stderr and "Traceback" not in failing.stderr

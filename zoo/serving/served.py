@@ -1,0 +1,176 @@
+"""A model as ``zoo serve`` serves it: its name in URLs, its inputs, how its images are prepared,
+its engine behind a dynamic batcher, and its answers as ranked labels.
+
+The name is the registry name, or a run directory's folder name. Images are prepared exactly as
+``zoo predict`` prepares them (``zoo.inputs.sources.prepare_file``: EXIF orientation, RGB, the
+model's resize; MNIST models zoo's digit recipe), and run on the engine ``zoo predict`` picks
+(``zoo.inference.prediction.predictions_runner``: LiteRT or ONNX Runtime on a CPU when cached
+or installed, TensorFlow otherwise), so the server answers what ``zoo predict`` answers.
+
+Example:
+    >>> served = ServedModel.open("mnist_convnet")
+    >>> served.start(max_batch=32, timeout=0.005, max_queue=256)
+    >>> served.submit(served.decode(open("7.png", "rb").read(), "7.png")[None]).result().argmax()
+    7
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo import labels as labels_lib
+from zoo import registry, run_dir
+from zoo.errors import InputError
+from zoo.serving.batcher import DynamicBatcher
+from zoo.spec import ModelSpec
+
+#: The version every model is served as (one version per model).
+VERSION = "1"
+
+
+def url_name(source: str) -> str:
+    """The name a source is served under: a run directory's folder name, else the source."""
+    return Path(source).name if run_dir.is_run_dir(source) else source
+
+
+@dataclass
+class ServedModel:
+    """One served model (``open``, then ``start``; ``submit`` prepared images)."""
+
+    name: str
+    source: str
+    spec: ModelSpec
+    runtime: str | None = None
+    precision: str | None = None
+    weights: Any = "default"
+    trust: bool = False
+    runner: Any = None
+    batcher: DynamicBatcher | None = None
+    names: tuple[str, ...] = field(default_factory=tuple)
+    wordnet_ids: tuple[str, ...] | None = None
+
+    @classmethod
+    def open(
+        cls,
+        source: str,
+        *,
+        runtime: str | None = None,
+        precision: str | None = None,
+        weights: Any = "default",
+        trust: bool = False,
+    ) -> ServedModel:
+        """The model named by ``source`` (a registry name or a run directory), not yet started.
+
+        Raises:
+            UnknownModelError: ``source`` names no model (with the closest names).
+            InputError: the model does not classify images.
+        """
+        spec = registry.get_spec(source)
+        if spec.num_classes is None or len(spec.input_shape) != 3:
+            raise InputError(
+                f"zoo serve serves image classifiers; {spec.name} takes "
+                f"{tuple(spec.input_shape)} and gives {spec.num_classes} classes"
+            )
+        if spec.dataset != "imagenet" and spec.preprocessing != "mnist":
+            raise InputError(
+                f"zoo serve serves image models (ImageNet and MNIST ones); {spec.name} takes "
+                f"{tuple(spec.input_shape)} ({spec.dataset})"
+            )
+        return cls(
+            name=url_name(source),
+            source=source,
+            spec=spec,
+            runtime=runtime,
+            precision=precision,
+            weights=weights,
+            trust=trust,
+            names=labels_lib.names(spec.labels, spec.num_classes),
+            wordnet_ids=labels_lib.wordnet_ids(spec.labels),
+        )
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.spec.input_shape)
+
+    @property
+    def ready(self) -> bool:
+        return self.batcher is not None
+
+    def start(
+        self, *, max_batch: int, timeout: float, max_queue: int, on_batch: Any = None
+    ) -> None:
+        """Open the engine, run one batch through it (so that the first request is not the one
+        to pay for tracing or allocation), then start the batcher."""
+        from zoo.inference.prediction import predictions_runner
+
+        self.runner = predictions_runner(
+            self.spec, self.weights, self.runtime, self.trust, self.precision
+        )
+        self.runner.run(np.zeros((1, *self.input_shape), np.uint8))
+        self.batcher = DynamicBatcher(
+            self.runner.run,
+            max_batch=max_batch,
+            timeout=timeout,
+            max_queue=max_queue,
+            on_batch=on_batch,
+            name=f"batcher-{self.name}",
+        )
+
+    def stop(self) -> None:
+        """Finish the queued requests, then stop the batcher."""
+        if self.batcher is not None:
+            self.batcher.close()
+
+    def decode(self, data: bytes, where: str) -> np.ndarray:
+        """One encoded image (JPEG, PNG, ...) as this model's input, as ``zoo predict``
+        prepares a file.
+
+        Raises:
+            InputError: empty, truncated, not an image, or too many pixels; ``where`` names it.
+        """
+        from zoo.inputs.sources import prepare_file
+
+        if not data:
+            raise InputError(f"{where}: empty (0 bytes), not an image")
+        return np.asarray(prepare_file(self.spec, where, data=data))
+
+    def check_pixels(self, array: np.ndarray, where: str) -> np.ndarray:
+        """A batch of raw pixels (N, H, W, C) checked against the model's input: the shape (an
+        MNIST model also takes (N, 28, 28)), finite values in 0..255.
+
+        Raises:
+            InputError: naming what was received and what is valid.
+        """
+        expected = self.input_shape
+        if array.ndim == len(expected) and expected[-1] == 1:
+            array = array[..., np.newaxis]
+        if array.ndim != len(expected) + 1 or tuple(array.shape[1:]) != expected:
+            shape = ", ".join(str(d) for d in expected)
+            raise InputError(
+                f"{where}: {self.name} takes pixels of shape [N, {shape}] (uint8 0..255); "
+                f"received shape {list(array.shape)}"
+            )
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise InputError(f"{where}: pixels must be finite numbers in 0..255")
+        if array.size and (array.min() < 0 or array.max() > 255):
+            raise InputError(
+                f"{where}: pixels must be in 0..255, received {array.min()}..{array.max()}"
+            )
+        return array
+
+    def submit(self, images: np.ndarray) -> Future:
+        """Queue prepared images for the engine (``DynamicBatcher.submit``)."""
+        if self.batcher is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return self.batcher.submit(images)
+
+    def ranked(self, probabilities: np.ndarray, k: int) -> list[dict[str, Any]]:
+        """The ``k`` best classes of one probability vector, with WordNet ids for ImageNet."""
+        from zoo.inference.prediction import top_k
+
+        return top_k(np.asarray(probabilities), k, self.names, self.wordnet_ids)
