@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 MNIST  ?= $(wildcard ../shared/data/mnist/mnist.npz)
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-all lint format fuzz install clean
+.PHONY: demo test test-all lint format fuzz install browser clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,11 +21,17 @@ demo: $(STAMP)
 	$(BIN)/zoo classics transfer --out runs/optdigits --quiet
 	$(BIN)/zoo predict runs/optdigits/held-out/*.png --model runs/optdigits/fine-tuned --top 2
 
+# The serving page's test drives a real headless browser: Debian's chromium and chromedriver.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver; }
+
 # Two workers on two cores: three measured no faster, with more CPU time (docs/benchmarks.md).
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -m "not slow" -q -n 2 --dist loadgroup
 
-test-all: $(STAMP)
+test-all: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 fuzz: $(STAMP)

@@ -66,3 +66,23 @@ def test_close_finishes_the_queued_requests_first():
     assert [f.result(0).tolist() for f in futures] == [[[i + 1]] for i in range(6)]
     with pytest.raises(RuntimeError, match="closed"):
         batcher.submit(np.array([[0]]))
+
+
+def test_a_batch_waits_for_requests_on_their_way_and_never_for_nothing():
+    import time
+
+    calls = []
+    batcher = DynamicBatcher(lambda b: (calls.append(len(b)), b)[1], max_batch=8, timeout=2.0,
+                             max_queue=64)  # fmt: skip
+    started = time.monotonic()
+    batcher.submit(np.zeros((1, 1))).result(5)  # nothing else on its way: no wait
+    assert time.monotonic() - started < 0.5 and calls == [1]
+    batcher.expect()  # a second request is being decoded
+    first = batcher.submit(np.zeros((1, 1)))
+    time.sleep(0.2)
+    assert not first.done()  # the batch waits for it
+    second = batcher.submit(np.zeros((2, 1)))
+    batcher.arrived()
+    assert first.result(5).shape == (1, 1) and second.result(5).shape == (2, 1)
+    assert calls == [1, 3]
+    batcher.close()

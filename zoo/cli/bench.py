@@ -56,6 +56,13 @@ def add_parsers(commands, shared: SharedFlags) -> None:
         "--image-size", type=int, default=160, help="with --finetune, --recipes (default 160)"
     )
     sub.add_argument(
+        "--serve",
+        action="store_true",
+        help="instead: zoo serve under a bounded client on 127.0.0.1 (16 connections) against "
+        "zoo predict in one process and a naive model.predict server; p50/p99 latency",
+    )
+    sub.add_argument("--requests", type=int, default=256, help="with --serve (default 256)")
+    sub.add_argument(
         "--int8",
         action="store_true",
         help="instead: LiteRT float32 vs --precision int8, pure compute and end to end, and "
@@ -74,6 +81,12 @@ def add_parsers(commands, shared: SharedFlags) -> None:
 def cmd_bench(args) -> int:
     from zoo.bench.runtimes import batch_sweep, run
 
+    if args.serve:
+        from zoo.bench.serve import serve_bench
+
+        print(serve_bench(args.model, images=min(args.images, 64), requests=args.requests,
+                          runtime=None))  # fmt: skip
+        return 0
     if args.recipes or args.finetune:
         from zoo.bench.finetune import finetune_bench
         from zoo.bench.recipes import recipe_bench

@@ -7,6 +7,11 @@ passed since it took the first, runs them as one batch and hands each request it
 queue is bounded: past ``max_queue`` waiting images a request is refused at once (``QueueFull``),
 never left in an unbounded backlog.
 
+The worker waits only for requests it knows are coming: a request says so (``expect``) when it
+arrives, before its images are decoded, and ``arrived`` once it is queued or has failed. With
+nothing on its way, a batch runs at once: an idle server answers one request without waiting
+out the timeout, and a busy one still gathers full batches.
+
 Example:
     >>> batcher = DynamicBatcher(runner.run, max_batch=32, timeout=0.005, max_queue=256)
     >>> batcher.submit(np.zeros((2, 28, 28, 1), np.uint8)).result().shape
@@ -69,6 +74,7 @@ class DynamicBatcher:
         self.stats = BatchStats()
         self._waiting: deque[_Request] = deque()
         self._queued_images = 0
+        self._arriving = 0
         self._lock = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
@@ -100,6 +106,17 @@ class DynamicBatcher:
             self._lock.notify()
         return request.future
 
+    def expect(self) -> None:
+        """A request is on its way (its images are being decoded): a batch may wait for it."""
+        with self._lock:
+            self._arriving += 1
+
+    def arrived(self) -> None:
+        """The request ``expect`` announced is queued, or has failed."""
+        with self._lock:
+            self._arriving -= 1
+            self._lock.notify()
+
     def close(self, wait: bool = True) -> None:
         """Finish what is queued, then stop the worker."""
         with self._lock:
@@ -126,7 +143,7 @@ class DynamicBatcher:
                     count += len(taken[-1].images)
                     continue
                 left = deadline - time.monotonic()
-                if left <= 0 or self._closed:
+                if left <= 0 or self._closed or not self._arriving:
                     break
                 self._lock.wait(left)
             self._queued_images -= count

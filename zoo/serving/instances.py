@@ -103,15 +103,18 @@ async def run_instances(
 
     if not instances:
         raise RequestError(400, "the request holds no instances")
-    batch, good, errors = await prepared(served, instances, pool)
+    served.batcher.expect()
+    try:
+        batch, good, errors = await prepared(served, instances, pool)
+        future = None if batch is None else served.submit(batch)
+    except QueueFull as error:
+        raise RequestError(
+            503, f"the server is busy ({error}): try again", {"Retry-After": "1"}
+        ) from None
+    finally:
+        served.batcher.arrived()
     results: list[np.ndarray | None] = [None] * len(instances)
-    if batch is not None:
-        try:
-            future = served.submit(batch)
-        except QueueFull as error:
-            raise RequestError(
-                503, f"the server is busy ({error}): try again", {"Retry-After": "1"}
-            ) from None
+    if future is not None:
         outputs = await asyncio.wrap_future(future)
         for index, row in zip(good, outputs, strict=True):
             results[index] = row
