@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,fast,plots,tune,beam,serve]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,fast,plots,tune,beam,serve,kserve]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -55,3 +55,11 @@ def test_the_page_shows_the_top_classes_of_an_uploaded_image(browser, tmp_path):
                 "document.getElementById('status').textContent = '';"
                 "document.getElementById('files').value = '';"
             )
+        browser.find_element(By.ID, "gradcam").click()  # and now with the heat map
+        browser.find_element(By.ID, "files").send_keys(str(SAMPLES / "digit_5.png"))
+        heat = WebDriverWait(browser, 60).until(
+            seen.presence_of_element_located((By.CSS_SELECTOR, ".result:first-child img.heat"))
+        )
+        assert heat.get_attribute("src").startswith("data:image/png;base64,")
+        assert heat.get_attribute("naturalWidth") == "224"
+        assert "Grad-CAM of 5" in heat.get_attribute("title")

@@ -298,3 +298,19 @@ def test_a_warm_server_with_a_cached_engine_never_imports_tensorflow(server, cac
         assert status == 200 and answer["predictions"][0]["top"][0]["label"] == "4"
         maps = open(f"/proc/{warm.process.pid}/maps").read()
         assert "libtensorflow" not in maps and "_pywrap_tensorflow" not in maps
+
+
+def test_explain_answers_the_grad_cam_of_the_top_class_as_a_png(server):
+    body, content_type = multipart([("digit_3.png", (SAMPLES / "digit_3.png").read_bytes())])
+    status, _, answer = server.request(
+        "POST", f"/v1/models/{MODEL}:explain", body, {"Content-Type": content_type}
+    )
+    assert status == 200, answer
+    assert answer["label"] == "3" and answer["file"] == "digit_3.png"
+    assert answer["stage"] and 0 < answer["probability"] <= 1
+    picture = Image.open(io.BytesIO(base64.b64decode(answer["overlay_png"])))
+    assert picture.size == (224, 224) and picture.mode == "RGB"  # 28 x 28, shown 8x larger
+    assert all(0 <= v < 28 for v in answer["peak"])
+    status, _, answer = server.request("POST", f"/v1/models/{MODEL}:explain", b"not an image",
+                                       {"Content-Type": "image/png"})  # fmt: skip
+    assert status == 400 and "not an image" in answer["error"]

@@ -34,8 +34,8 @@ class _Load:
     """Uploads to ``path`` on 127.0.0.1:``port`` from threads, each with its own connection;
     every latency is kept."""
 
-    def __init__(self, port: int, path: str, bodies: list[bytes]):
-        self.port, self.path, self.bodies = port, path, bodies
+    def __init__(self, port: int, path: str, bodies: list[bytes], kind: str = "image/jpeg"):
+        self.port, self.path, self.bodies, self.kind = port, path, bodies, kind
         self.latencies: list[float] = []
         self.failures = 0
         self._lock = threading.Lock()
@@ -43,7 +43,7 @@ class _Load:
     def _send(self, connection, index: int, since: float | None = None) -> None:
         started = since if since is not None else time.perf_counter()
         body = self.bodies[index % len(self.bodies)]
-        connection.request("POST", self.path, body, {"Content-Type": "image/jpeg"})
+        connection.request("POST", self.path, body, {"Content-Type": self.kind})
         answer = connection.getresponse()
         answer.read()
         with self._lock:
@@ -194,6 +194,51 @@ def _measure_naive(model: str, bodies, requests: int, concurrency: int) -> float
         process.wait(60)
 
 
+def _measure_v1_json(
+    command: list[str], port: int, path: str, bodies, requests: int, concurrency: int
+) -> float:
+    """Images/s of a server started by ``command`` under the same load, as TF Serving JSON
+    bodies (one ``{"b64"}`` instance each): how zoo serve and KServe's server compare."""
+    import base64
+    import json
+
+    process = _server(command, port, "/v2/health/ready", dict(os.environ))
+    try:
+        payloads = [
+            json.dumps({"instances": [{"b64": base64.b64encode(b).decode()}]}).encode()
+            for b in bodies
+        ]
+        _Load(port, path, payloads, "application/json").closed(concurrency * 2, concurrency)
+        load = _Load(port, path, payloads, "application/json")
+        rate = requests / load.closed(requests, concurrency)
+        if load.failures:
+            raise RuntimeError(f"{load.failures} requests failed on {command[:4]}")
+        return rate
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
+def _kserve_rows(model, runtime, bodies, requests, concurrency) -> list[tuple[str, float]]:
+    """zoo serve and zoo's KServe predictor, both on V1 JSON: the 15 % question."""
+    path = f"/v1/models/{model}:predict"
+    rows = []
+    for what, command in (
+        ("zoo serve, V1 JSON b64", [sys.executable, "-m", "zoo", "serve", model, "--weights",
+                                    "none", "--runtime", runtime, "--max-queue", "4096",
+                                    "--port"]),
+        ("KServe ModelServer with zoo's predictor, V1 JSON b64",
+         [sys.executable, "-m", "zoo.serving.kserve_predictor", model, "--weights", "none",
+          "--runtime", runtime, "--max-queue", "4096", "--http-port"]),
+    ):  # fmt: skip
+        port = _free_port()
+        rows.append(
+            (what, _measure_v1_json([*command, str(port)], port, path, bodies, requests,
+                                    concurrency))
+        )  # fmt: skip
+    return rows
+
+
 def serve_bench(
     model: str = "mobilenet_v2_1.0_224",
     *,
@@ -202,6 +247,7 @@ def serve_bench(
     concurrency: int = 16,
     runtime: str | None = None,
     naive: bool = True,
+    kserve: bool | None = None,
 ) -> str:
     """A markdown report of served throughput and latency against the yardsticks.
 
@@ -228,6 +274,12 @@ def serve_bench(
         naive_rate = _measure_naive(model, bodies, requests, concurrency)
         rows.append((f"naive server (model.predict per request), {concurrency} connections",
                      naive_rate))  # fmt: skip
+    if kserve is None:
+        import importlib.util
+
+        kserve = importlib.util.find_spec("kserve") is not None
+    if kserve:
+        rows += _kserve_rows(model, runtime, bodies, requests, concurrency)
     lines = [
         f"Model `{spec.name}` (random weights), engine `{runtime}`, {images} JPEGs of 640x480 "
         f"sent as {requests} uploads, {platform.machine()}, {os.cpu_count()} cores; failed "
@@ -239,6 +291,10 @@ def serve_bench(
     ]
     if naive:
         lines += ["", f"- zoo serve against the naive server: {served['rate'] / naive_rate:.1f}×"]
+    if kserve:
+        ours, theirs = rows[-2][1], rows[-1][1]
+        lines += [f"- KServe's server against zoo serve, same predictor and load: "
+                  f"{theirs / ours:.2f}× ({100 * (1 - theirs / ours):+.0f} % cost)"]  # fmt: skip
     rate = served["rate"]
     lines += [
         "",

@@ -203,7 +203,7 @@ def _v1_routes(server: Server) -> list:
 
     async def v1_post(request):
         p = request.path_params
-        verbs = ("predict", "classify", "predict-image")
+        verbs = ("predict", "classify", "predict-image", "explain")
         if "version_target" in p:
             name, (version, verb) = p["name"], _split_verb(p["version_target"], verbs)
         else:
@@ -211,6 +211,8 @@ def _v1_routes(server: Server) -> list:
         served = server.running(server.model(name, version, "v1"))
         if verb == "predict-image":
             return await _predict_image(server, served, request)
+        if verb == "explain":
+            return await _explain(server, served, request)
         body = await _json_body(request)
         if verb == "classify":
             found = v1.examples(body)
@@ -242,6 +244,22 @@ async def _predict_image(server: Server, served: ServedModel, request):
         for index, (name, _) in enumerate(files)
     ]
     return _answered({"model": served.name, "predictions": answers}, errors, len(files))
+
+
+async def _explain(server: Server, served: ServedModel, request):
+    """Grad-CAM of the first uploaded image's top-1 class (``ServedModel.explain``)."""
+    import asyncio
+
+    from zoo.errors import InputError
+
+    name, instance = (await _uploaded(request))[0]
+    loop = asyncio.get_running_loop()
+    try:
+        pixels = await loop.run_in_executor(server.pool, served.decode, instance.encoded, name)
+    except InputError as error:
+        raise RequestError(400, str(error)) from None
+    answer = await loop.run_in_executor(server.pool, served.explain, pixels)
+    return _json({"model": served.name, "file": name, **answer})
 
 
 def routes(server: Server) -> list:

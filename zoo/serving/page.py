@@ -1,6 +1,7 @@
-"""The web page at ``/``: pick a model, drop or choose images, see each one's top 5 as bars and
-the latency. Plain HTML and a little JavaScript served by the server itself (no CDN: the
-machines it runs on may be offline); it calls ``POST /v1/models/NAME:predict-image``.
+"""The web page at ``/``: pick a model, drop or choose images, see each one's top 5 as bars,
+the latency, and (ticked) the Grad-CAM heat map over each image. Plain HTML and a little
+JavaScript served by the server itself (no CDN: the machines it runs on may be offline); it
+calls ``POST /v1/models/NAME:predict-image`` and ``:explain``.
 
 Example:
     >>> "<select" in page_html(["mnist_convnet"])
@@ -28,7 +29,8 @@ table { border-collapse: collapse; } td { padding: 0.1em 0.5em; }
 <h1>zoo serve</h1>
 <p><label>Model <select id="model">OPTIONS</select></label>
 <label>API key <input id="key" type="password" size="16"
-  placeholder="if the server has one"></label></p>
+  placeholder="if the server has one"></label>
+<label><input id="gradcam" type="checkbox"> Grad-CAM</label></p>
 <div id="drop">Drop images here, or <input id="files" type="file" accept="image/*" multiple></div>
 <p id="status"></p>
 <div id="results"></div>
@@ -62,6 +64,19 @@ function show(file, answer) {
   }
   box.appendChild(table);
   document.getElementById("results").prepend(box);
+  return box;
+}
+async function explain(model, file, box, headers) {
+  const form = new FormData();
+  form.append("image", file, file.name);
+  const response = await fetch("/v1/models/" + encodeURIComponent(model) + ":explain",
+                               {method: "POST", body: form, headers: headers});
+  const answer = await response.json();
+  const img = document.createElement("img");
+  img.className = "heat";
+  img.title = "Grad-CAM of " + answer.label + " on " + answer.stage;
+  img.src = "data:image/png;base64," + answer.overlay_png;
+  box.insertBefore(img, box.children[1]);
 }
 async function send(files) {
   if (!files.length) return;
@@ -79,9 +94,13 @@ async function send(files) {
     const answer = await response.json();
     const ms = performance.now() - started;
     if (!answer.predictions) { statusLine.textContent = answer.error; return; }
-    answer.predictions.forEach((entry, i) => show(files[i], entry));
+    const boxes = answer.predictions.map((entry, i) => show(files[i], entry));
     statusLine.textContent = model + ": " + files.length + " image(s) in " + ms.toFixed(0) + " ms";
-    statusLine.dataset.done = "yes";
+    if (document.getElementById("gradcam").checked) {
+      for (let i = 0; i < files.length; i++) {
+        if (!answer.predictions[i].error) await explain(model, files[i], boxes[i], headers);
+      }
+    }
   } catch (error) {
     statusLine.textContent = "failed: " + error;
   }

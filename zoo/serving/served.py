@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,8 @@ class ServedModel:
     batcher: DynamicBatcher | None = None
     names: tuple[str, ...] = field(default_factory=tuple)
     wordnet_ids: tuple[str, ...] | None = None
+    keras_model: Any = None  # built for Grad-CAM on the first ``explain``
+    explain_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(
@@ -168,6 +171,39 @@ class ServedModel:
         if self.batcher is None:
             raise RuntimeError(f"{self.name} is not started")
         return self.batcher.submit(images)
+
+    def explain(self, pixels: np.ndarray) -> dict[str, Any]:
+        """Grad-CAM of the top-1 class on one prepared image (``zoo.evaluation.gradcam``), with
+        the heat map over the image as a PNG (``overlay_png``, base64). Needs the Keras model:
+        built on the first call (TensorFlow is imported then, not before), one call at a time.
+        """
+        import base64
+        import io
+
+        from PIL import Image
+
+        from zoo.evaluation.gradcam import grad_cam, last_conv_stage, overlay
+        from zoo.models import resolve_model
+
+        with self.explain_lock:
+            if self.keras_model is None:
+                self.keras_model = resolve_model(self.spec, self.weights, trust=self.trust)[0]
+            stage = last_conv_stage(self.spec)
+            heat, chosen, probabilities = grad_cam(self.keras_model, self.spec, pixels, None, stage)
+        picture = Image.fromarray(overlay(pixels, heat))
+        scale = max(1, 224 // picture.height)  # a 28 x 28 digit is shown 8 times larger
+        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+        png = io.BytesIO()
+        picture.save(png, format="PNG")
+        peak = np.unravel_index(int(np.argmax(heat)), heat.shape)
+        return {
+            "class": chosen,
+            "label": self.names[chosen] if chosen < len(self.names) else str(chosen),
+            "probability": round(float(probabilities[chosen]), 6),
+            "stage": stage,
+            "peak": [int(peak[0]), int(peak[1])],
+            "overlay_png": base64.b64encode(png.getvalue()).decode(),
+        }
 
     def ranked(self, probabilities: np.ndarray, k: int) -> list[dict[str, Any]]:
         """The ``k`` best classes of one probability vector, with WordNet ids for ImageNet."""
