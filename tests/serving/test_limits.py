@@ -169,3 +169,39 @@ def test_sigterm_finishes_the_requests_in_flight_then_exits_0(guarded):
     assert server.process.wait(60) == 0
     assert results == [(200,)] * 3
     assert after in (0, 503)  # no longer taking requests
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in os.listdir("/proc"):
+        if stat.isdigit():
+            try:
+                fields = open(f"/proc/{stat}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(stat))
+    return found
+
+
+def test_workers_share_the_port_each_with_its_own_engine_and_all_drain_on_sigterm(env):
+    with ServerProcess([MODEL, "--workers", "2"], env) as served:
+        deadline = time.monotonic() + 120  # both workers ready: new connections land on either
+        while sum(served.request("GET", "/v2/health/ready")[0] == 200 for _ in range(12)) < 12:
+            assert time.monotonic() < deadline, served.log
+        workers = [pid for pid in _children(served.process.pid)
+                   if "onnxruntime" in open(f"/proc/{pid}/maps").read()]  # fmt: skip
+        assert len(workers) == 2, served.log
+        path = f"/v1/models/{MODEL}:predict-image"
+        image = (SAMPLES / "digit_7.png").read_bytes()
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: served.request("POST", path, image), range(24)))
+        assert all(s == 200 and a["predictions"][0]["top"][0]["label"] == "7"
+                   for s, _, a in answers), answers  # fmt: skip
+        served.process.send_signal(signal.SIGTERM)
+        assert served.process.wait(60) == 0
+        logged = time.monotonic() + 5  # the log reader may still be a line behind
+        while sum(f'"POST {path}" 200' in line for line in served.log) < 24:
+            assert time.monotonic() < logged, served.log  # each worker logs its requests
+            time.sleep(0.1)
+        assert not [pid for pid in workers if os.path.exists(f"/proc/{pid}")]

@@ -9,7 +9,6 @@ Example:
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import socket
@@ -29,11 +28,18 @@ def add_parsers(commands, shared: SharedFlags) -> None:
         "serve",
         help="serve models over HTTP: TF Serving's REST API, KServe V2, a web page at /",
         parents=[shared.runtime],
-        description="Serve each MODEL (a registry name or a fine-tune run directory; in URLs "
-        "by its name, a run directory by its folder name) with dynamic batching on the engine "
-        "zoo picks. Needs the serve extra: pip install 'keras-zoo[serve]'.",
+        description="Serve each MODEL (a registry name, a fine-tune run directory, a .keras "
+        "file, or an artefact of zoo export: .onnx, .tflite, a SavedModel with --trust; in URLs "
+        "by its name, a run directory by its folder name, an artefact by its file name without "
+        "the suffix, NAME=MODEL as NAME) with dynamic batching on the engine zoo picks (an "
+        "artefact on its own). Needs the serve extra: pip install 'keras-zoo[serve]'.",
     )
-    sub.add_argument("models", nargs="+", metavar="MODEL", help="registry names, run directories")
+    sub.add_argument(
+        "models",
+        nargs="+",
+        metavar="MODEL",
+        help="registry names, run directories, artefacts; NAME=MODEL to name one",
+    )
     sub.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sub.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any free)")
     sub.add_argument("--max-batch", type=int, default=32, help="images per engine call (32)")
@@ -99,12 +105,10 @@ def cmd_serve(args) -> int:
     _dependencies()
     import uvicorn
 
-    from zoo.serving.app import app_from_settings
+    from zoo.serving.app import app_from_settings, configure_logging
 
     settings = _settings(args)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    for noisy in ("uvicorn.error", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging()
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -112,12 +116,11 @@ def cmd_serve(args) -> int:
     except OSError as error:
         raise InputError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     port = sock.getsockname()[1]
-    if args.workers > 1:
+    app = app_from_settings(settings)  # opens the models: an unknown name fails here
+    server_state = app.server
+    if args.workers > 1:  # each worker opens its own (its own engines); this one only checked
         os.environ[CONFIG_VARIABLE] = json.dumps(settings)
-        app, server_state = "zoo.serving.app:app_from_environment", None
-    else:
-        app = app_from_settings(settings)  # opens the models: an unknown name fails here
-        server_state = app.server
+        app = "zoo.serving.app:app_from_environment"
     names = ", ".join(settings["models"])
     print(
         f"zoo serve: {names} on http://{args.host}:{port} (web page /, TF Serving "
@@ -133,7 +136,7 @@ def cmd_serve(args) -> int:
         sock.listen(2048)
         from uvicorn.supervisors import Multiprocess
 
-        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()
+        Multiprocess(config, sockets=[sock]).run()  # SIGTERM: each worker drains, then exit
         return 0
     server = uvicorn.Server(config)
     failed = threading.Event()

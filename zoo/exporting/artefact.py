@@ -71,6 +71,21 @@ def _resolve(source: Any, weights: Any, trust: bool) -> tuple[Any, ModelSpec]:
     return load(spec, weights=weights, trust=trust), spec
 
 
+def _registered_base(source: Any, spec: ModelSpec) -> str | None:
+    """The registry model an export stands on (the model itself, or a run directory's base
+    model), recorded in the parity report so that ``zoo serve`` can prepare images for the
+    artefact as zoo does; None for a ``.keras`` file of yours."""
+    from zoo import run_dir
+
+    registered = set(registry.list_models())
+    if spec.name in registered and not run_dir.is_run_dir(str(source)):
+        return spec.name
+    if run_dir.is_run_dir(str(source)):
+        base = run_dir.read_run(str(source)).get("base_model")
+        return base if isinstance(base, str) and base in registered else None
+    return None
+
+
 def _sample_files(spec: ModelSpec, folder: Any, calibrating: list[str]) -> list[str]:
     """The parity images: ``folder``'s (default: zoo's images for the model, see
     ``zoo.engines.int8.default_images``), less any that calibrate: the same file, or a copy of
@@ -222,14 +237,10 @@ def export(
         temp = staging / f"artefact{SUFFIXES[format]}"
         write(model, temp, format, spec, names, quantize, calibration_images)
         report = parity_report(expected, runner(format, temp, trust), batch, temp)
-        report.update(
-            model=spec.name,
-            format=format,
-            quantize=quantize,
-            min_agreement=threshold,
-            sample_images=samples_files,
-            warnings=warnings_given,
-        )
+        report.update(model=spec.name, base_model=_registered_base(source, spec),
+                      input_shape=list(batch.shape[1:]), format=format, quantize=quantize,
+                      min_agreement=threshold, sample_images=samples_files,
+                      warnings=warnings_given)  # fmt: skip
         if report["top1_agreement"] < threshold:
             raise ConversionError(
                 f"The {format}{'/' + quantize if quantize else ''} export of {spec.name} agrees "

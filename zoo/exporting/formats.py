@@ -144,8 +144,29 @@ def runner(fmt: str, path: Path, trust: bool = False):
     Raises:
         ConversionError: the artefact does not load.
     """
+    return _loaded(fmt, path, lambda: _open_runner(fmt, path, trust))
+
+
+def artefact_runner(fmt: str, path: Path, trust: bool = False):
+    """The artefact as the ``Runner`` ``zoo predict`` and ``zoo serve`` run
+    (``zoo.engines.runtimes``): micro-batched on ONNX Runtime and LiteRT, as the engines zoo
+    converts itself.
+
+    Raises:
+        ConversionError: the artefact does not load.
+    """
+    from zoo.engines.runtimes import Runner
+
+    if fmt in ("onnx", "litert"):
+        from zoo.engines.engine import open_engine
+
+        return Runner.on(_loaded(fmt, path, lambda: open_engine(fmt, path)))
+    return Runner("tf" if fmt == "savedmodel" else fmt, runner(fmt, path, trust))
+
+
+def _loaded(fmt: str, path: Path, opener):
     try:
-        return _open_runner(fmt, path, trust)
+        return opener()
     except Exception as error:  # the runtimes raise many types on a damaged file
         raise ConversionError(
             f"The {fmt} artefact {path} does not load: {type(error).__name__}: {error}"

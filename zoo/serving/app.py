@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from zoo.errors import InputError
 from zoo.serving import v1, v2
 from zoo.serving.guards import Guards
 from zoo.serving.instances import Instance, RequestError, error_text, run_instances
@@ -52,7 +53,10 @@ class Server:
         names = [m.name for m in models]
         doubled = sorted({n for n in names if names.count(n) > 1})
         if doubled:
-            raise RequestError(400, f"two models would be served as {', '.join(doubled)}")
+            raise InputError(
+                f"two models would be served as {', '.join(doubled)}; name them: "
+                f"zoo serve NAME=SOURCE ... (e.g. {doubled[0]}_onnx=model.onnx)"
+            )
         self.models = {m.name: m for m in models}
         self.options = options
         self.metrics = ServerMetrics()
@@ -250,15 +254,13 @@ async def _explain(server: Server, served: ServedModel, request):
     """Grad-CAM of the first uploaded image's top-1 class (``ServedModel.explain``)."""
     import asyncio
 
-    from zoo.errors import InputError
-
     name, instance = (await _uploaded(request))[0]
     loop = asyncio.get_running_loop()
     try:
         pixels = await loop.run_in_executor(server.pool, served.decode, instance.encoded, name)
-    except InputError as error:
+        answer = await loop.run_in_executor(server.pool, served.explain, pixels)
+    except InputError as error:  # not an image, or a model without Grad-CAM (an artefact)
         raise RequestError(400, str(error)) from None
-    answer = await loop.run_in_executor(server.pool, served.explain, pixels)
     return _json({"model": served.name, "file": name, **answer})
 
 
@@ -354,7 +356,18 @@ def app_from_settings(settings: dict[str, Any]):
     return build_app(models, ServeOptions(**settings["options"]))
 
 
+def configure_logging() -> None:
+    """zoo serve's log on stderr: one line per request and per model ready, uvicorn's own
+    lines only for warnings."""
+    import sys
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    for noisy in ("uvicorn.error", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def app_from_environment():
     """The app of one worker process of ``zoo serve --workers N`` (its settings in
-    ``$ZOO_SERVE_CONFIG``)."""
+    ``$ZOO_SERVE_CONFIG``; a worker is a new process, so it sets up its own log)."""
+    configure_logging()
     return app_from_settings(json.loads(os.environ["ZOO_SERVE_CONFIG"]))

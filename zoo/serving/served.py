@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ import numpy as np
 from zoo import labels as labels_lib
 from zoo import registry, run_dir
 from zoo.errors import InputError
+from zoo.serving import artefacts
 from zoo.serving.batcher import DynamicBatcher
 from zoo.spec import ModelSpec
 
@@ -34,8 +36,34 @@ from zoo.spec import ModelSpec
 VERSION = "1"
 
 
+#: A name a model may be served under (``zoo serve NAME=SOURCE``).
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def named_source(argument: str) -> tuple[str | None, str]:
+    """``(NAME, SOURCE)`` of a ``zoo serve`` argument ``NAME=SOURCE``; ``(None, argument)`` for
+    a plain source (also a path that exists with a ``=`` in it).
+
+    Example:
+        >>> named_source("digits=convnet.onnx")
+        ('digits', 'convnet.onnx')
+    """
+    name, equals, source = argument.partition("=")
+    if not equals or Path(argument).expanduser().exists():
+        return None, argument
+    if not NAME_PATTERN.fullmatch(name) or not source:
+        raise InputError(
+            f"{argument!r}: a served name is letters, digits, '_', '.' or '-' (at most 128), "
+            "then '=' and the model: NAME=SOURCE"
+        )
+    return name, source
+
+
 def url_name(source: str) -> str:
-    """The name a source is served under: a run directory's folder name, else the source."""
+    """The name a source is served under: a run directory's folder name, an artefact's file
+    name without its suffix, else the source."""
+    if artefacts.artefact_format(source) is not None:
+        return artefacts.served_name(Path(source).expanduser())
     return Path(source).name if run_dir.is_run_dir(source) else source
 
 
@@ -54,6 +82,7 @@ class ServedModel:
     batcher: DynamicBatcher | None = None
     names: tuple[str, ...] = field(default_factory=tuple)
     wordnet_ids: tuple[str, ...] | None = None
+    opener: Any = None  # an exported artefact's runner opener (``zoo.serving.artefacts``)
     keras_model: Any = None  # built for Grad-CAM on the first ``explain``
     explain_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -67,13 +96,24 @@ class ServedModel:
         weights: Any = "default",
         trust: bool = False,
     ) -> ServedModel:
-        """The model named by ``source`` (a registry name or a run directory), not yet started.
+        """The model named by ``source`` (a registry name, a run directory, a ``.keras`` file
+        or an exported artefact: ``zoo.serving.artefacts``; ``NAME=SOURCE`` serves it as
+        NAME), not yet started.
 
         Raises:
             UnknownModelError: ``source`` names no model (with the closest names).
-            InputError: the model does not classify images.
+            InputError: the model does not classify images; an artefact without its export
+                report, or with a runtime or precision other than its own.
         """
-        spec = registry.get_spec(source)
+        name, source = named_source(source)
+        opener = None
+        fmt = artefacts.artefact_format(source)
+        if fmt is not None:
+            _check_artefact_flags(source, fmt, runtime, precision)
+            opener = artefacts.artefact_opener(source, trust)  # a SavedModel: trust first
+            spec = artefacts.artefact_spec(source)
+        else:
+            spec = registry.get_spec(source)
         if spec.num_classes is None or len(spec.input_shape) != 3:
             raise InputError(
                 f"zoo serve serves image classifiers; {spec.name} takes "
@@ -85,13 +125,14 @@ class ServedModel:
                 f"{tuple(spec.input_shape)} ({spec.dataset})"
             )
         return cls(
-            name=url_name(source),
+            name=name or url_name(source),
             source=source,
             spec=spec,
             runtime=runtime,
             precision=precision,
             weights=weights,
             trust=trust,
+            opener=opener,
             names=labels_lib.names(spec.labels, spec.num_classes),
             wordnet_ids=labels_lib.wordnet_ids(spec.labels),
         )
@@ -111,10 +152,17 @@ class ServedModel:
         to pay for tracing or allocation), then start the batcher."""
         from zoo.inference.prediction import predictions_runner
 
-        self.runner = predictions_runner(
-            self.spec, self.weights, self.runtime, self.trust, self.precision
-        )
-        self.runner.run(np.zeros((1, *self.input_shape), np.uint8))
+        if self.opener is not None:
+            self.runner = self.opener()
+        else:
+            self.runner = predictions_runner(
+                self.spec, self.weights, self.runtime, self.trust, self.precision
+            )
+        outputs = np.asarray(self.runner.run(np.zeros((1, *self.input_shape), np.uint8)))
+        if outputs.shape[-1] != len(self.names):
+            raise InputError(
+                f"{self.source} gives {outputs.shape[-1]} outputs for {len(self.names)} classes"
+            )
         self.batcher = DynamicBatcher(
             self.runner.run,
             max_batch=max_batch,
@@ -185,6 +233,11 @@ class ServedModel:
         from zoo.evaluation.gradcam import grad_cam, last_conv_stage, overlay
         from zoo.models import resolve_model
 
+        if self.opener is not None:
+            raise InputError(
+                f"{self.name} is served from an exported artefact ({self.source}): Grad-CAM "
+                "needs the Keras model; serve the registry model or run directory it came from"
+            )
         with self.explain_lock:
             if self.keras_model is None:
                 self.keras_model = resolve_model(self.spec, self.weights, trust=self.trust)[0]
@@ -210,3 +263,18 @@ class ServedModel:
         from zoo.inference.prediction import top_k
 
         return top_k(np.asarray(probabilities), k, self.names, self.wordnet_ids)
+
+
+def _check_artefact_flags(source: str, fmt: str, runtime: str | None, precision: str | None):
+    """An artefact runs in its own runtime and precision: ``--runtime`` / ``--precision`` may
+    only name those."""
+    own = "tf" if fmt == "savedmodel" else fmt
+    if runtime not in (None, "auto", own):
+        raise InputError(
+            f"{source} is a {fmt} artefact and runs on {own}; received --runtime {runtime}"
+        )
+    if precision not in (None, "float32"):
+        raise InputError(
+            f"{source} computes as it was exported; --precision {precision} applies to registry "
+            "models and run directories (zoo export --quantize int8 makes an int8 artefact)"
+        )
