@@ -167,3 +167,46 @@ def test_zoo_features_and_info_read_a_keras_file(tmp_path):
     assert re.search(r"pooled: \w+ \(625 channels\)", shown) and "params: 820229" in shown
     refused = run_zoo("features", SAMPLES, "--model", out, "--stage", "stage2")
     assert refused.returncode == 2 and "no feature stage 'stage2'; valid: pooled" in refused.stderr
+
+
+def graph_canary_savedmodel(folder: Path, canary: Path, text_proto: bool) -> Path:
+    """A SavedModel whose serving signature writes ``canary`` from inside its graph (a
+    ``tf.io.write_file`` op, which runs whenever the signature does), saved as
+    ``saved_model.pb`` or, with ``text_proto``, only as ``saved_model.pbtxt``."""
+    import tensorflow as tf
+    from google.protobuf import text_format
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    class Writer(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
+        def serve(self, pixels):
+            with tf.control_dependencies([tf.io.write_file(str(canary), "ran")]):
+                return {"probabilities": tf.fill([tf.shape(pixels)[0], 10], 0.1)}
+
+    module = Writer()
+    tf.saved_model.save(module, str(folder), signatures={"serving_default": module.serve})
+    if text_proto:
+        binary = folder / "saved_model.pb"
+        message = saved_model_pb2.SavedModel.FromString(binary.read_bytes())
+        (folder / "saved_model.pbtxt").write_text(text_format.MessageToString(message))
+        binary.unlink()
+    return folder
+
+
+@pytest.mark.parametrize("text_proto", [False, True], ids=["pb", "pbtxt"])
+def test_a_folder_tensorflow_loads_as_a_savedmodel_is_code_whatever_its_file_is_named(
+    tmp_path, text_proto
+):
+    from zoo.exporting.golden import artefact_output
+    from zoo.serving.artefacts import artefact_format
+
+    canary = tmp_path / "canary.txt"
+    folder = graph_canary_savedmodel(tmp_path / "graph", canary, text_proto)
+    with pytest.raises(zoo.InputError, match="only with trust=True"):
+        zoo.load(folder)
+    with pytest.raises(zoo.InputError, match="only with trust=True"):
+        artefact_output("mnist_convnet", folder)  # zoo verify --artefact
+    assert artefact_format(folder) == "savedmodel"  # zoo serve asks for --trust (serving tests)
+    assert not canary.exists()
+    artefact_output("mnist_convnet", folder, trust=True)  # trusted, TensorFlow runs its graph
+    assert canary.read_text() == "ran"

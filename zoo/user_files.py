@@ -31,12 +31,21 @@ MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 CONFIG_LIMIT = 64 * 2**20  # a config bigger than this is not a model's
 #: The weights inside a ``.keras`` archive: an HDF5 file, checked like any other.
 KERAS_WEIGHTS = "model.weights.h5"
+#: The files TensorFlow loads a folder as a SavedModel by (binary, chunked, text protobuf): a
+#: folder holding any of them is code, whichever it holds.
+SAVEDMODEL_FILES = ("saved_model.pb", "saved_model.cpb", "saved_model.pbtxt")
+
+
+def is_savedmodel(path: str | Path) -> bool:
+    """True for a folder TensorFlow would load as a SavedModel (``SAVEDMODEL_FILES``)."""
+    path = Path(path).expanduser()
+    return path.is_dir() and any((path / name).exists() for name in SAVEDMODEL_FILES)
 
 
 def model_file_kind(path: str | Path) -> str | None:
     """``keras``, ``h5_model``, ``savedmodel`` or None for ``path``."""
     path = Path(path).expanduser()
-    if path.is_dir() and (path / "saved_model.pb").is_file():
+    if is_savedmodel(path):
         return "savedmodel"
     if not path.is_file():
         return None

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -215,6 +217,49 @@ def test_files_that_failed_are_retried_on_resume(digits, tmp_path):
     retried = zoo.extract_features("mnist_convnet", digits, out=out)
     assert retried.errors == [] and str(broken) in retried.paths and len(retried.paths) == 5
     assert retried.labels[retried.paths.index(str(broken))] == 1
+
+
+def _tampered(clean: Path, out: Path, change) -> Path:
+    shutil.copy(clean, out)
+    with h5py.File(out, "r+") as handle:
+        change(handle)
+    return out
+
+
+def _replace(name: str, data):
+    def change(handle):
+        del handle[name]
+        handle.create_dataset(name, data=data)
+
+    return change
+
+
+def test_a_damaged_feature_file_is_one_line_naming_what_is_wrong_on_resume(digits, tmp_path):
+    clean = tmp_path / "clean.h5"
+    zoo.extract_features("mnist_convnet", digits, out=clean)
+    shutil.copy(SAMPLES / "digit_7.png", digits / "class_7" / "new.png")  # work for a resume
+
+    def narrower(handle):
+        rows = len(handle["features"])
+        _replace("features", np.zeros((rows, 7), "float32"))(handle)
+
+    cases = {
+        "committed = [1e9, 0]": (_replace("committed", np.array([10**9, 0])),
+                                 "'committed' = [1000000000, 0], but the file holds 4 rows"),
+        "committed = [-3, 0]": (_replace("committed", np.array([-3, 0])), "'committed' = [-3, 0]"),
+        "committed as floats": (_replace("committed", np.array([1e9, 0.0])),
+                                "must be two integer counts"),
+        "committed of 3": (_replace("committed", np.array([1, 0, 0])),
+                           "must be two integer counts"),
+        "no paths": (lambda handle: handle.__delitem__("paths"), "no paths dataset"),
+        "other width": (narrower, "holds features of shape (7,) per image; this run gives"),
+    }  # fmt: skip
+    for case, (change, message) in cases.items():
+        out = _tampered(clean, tmp_path / "f.h5", change)
+        with pytest.raises(zoo.InputError, match=re.escape(message)):
+            zoo.extract_features("mnist_convnet", digits, out=out)
+        cli = run_zoo("features", digits, "--model", "mnist_convnet", "--out", out, "--quiet")
+        assert_clean_error(cli, message), case
 
 
 def test_a_loose_image_beside_class_folders_is_an_error(digits):

@@ -45,6 +45,7 @@ from zoo.files import atomic_write, check_writable_folder, folder_lock, process_
 from zoo.hashing import sha256_file
 from zoo.inputs.sources import find_sources, prepare_files
 from zoo.spec import ModelSpec
+from zoo.user_files import is_savedmodel
 
 #: Least top-1 agreement with Keras an artefact must reach to be kept.
 MIN_AGREEMENT = {None: 0.99, "float16": 0.99, "int8": 0.95}
@@ -275,12 +276,7 @@ def _checked_out(out: Any, format: str) -> Path:
         )
     if not suffix and (out.is_file() or out.is_symlink()):
         raise InputError(f"{out} is a file; a savedmodel export is a folder: choose another path")
-    if (
-        not suffix
-        and out.is_dir()
-        and any(out.iterdir())
-        and not (out / "saved_model.pb").is_file()
-    ):
+    if not suffix and out.is_dir() and any(out.iterdir()) and not is_savedmodel(out):
         raise InputError(
             f"{out} is a folder that holds other files, not a SavedModel; an export replaces "
             "its whole folder, so nothing was written: choose a new or empty folder"

@@ -117,10 +117,12 @@ def artefact_output(name: str, path: str | Path, trust: bool = False) -> np.ndar
 
     spec = registry.get_spec(name)
     path = Path(path).expanduser()
-    kind = model_file_kind(path)
+    kind, fmt = model_file_kind(path), format_of(path)
+    if fmt == "savedmodel":  # any folder: TensorFlow would run whatever graph it finds there
+        kind = "savedmodel"
     if kind in ("keras", "savedmodel"):
         check_model_file(path, kind, trust)
-    run = runner(format_of(path), path, trust)
+    run = runner(fmt, path, trust)
     return np.asarray(run(reference_input(spec).astype("float32")), dtype=np.float64).reshape(-1)
 
 

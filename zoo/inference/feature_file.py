@@ -185,10 +185,33 @@ def stored_errors(handle, count: int) -> list[tuple[str, str]]:
 
 def committed_counts(handle) -> tuple[int, int]:
     """[rows, errors] that are whole; a file from before ``committed`` counts the rows that
-    every dataset holds."""
-    if "committed" in handle:
-        rows, errors = (int(n) for n in handle["committed"][:])
-        return rows, errors
-    rows = min(len(handle[name]) for name in ROW_DATASETS if name in handle)
-    errors = min(len(handle[name]) for name in ERROR_DATASETS)
+    every dataset holds.
+
+    Raises:
+        InputError: the file lacks a dataset every feature file has, or its ``committed`` is
+            not two counts within what its datasets hold (a damaged or hand-made file).
+    """
+    where = getattr(handle, "filename", "the feature file")
+    missing = [name for name in ("paths", *ERROR_DATASETS) if name not in handle]
+    if missing:
+        raise InputError(
+            f"{where}: not a whole zoo feature file (no {', '.join(missing)} dataset); choose "
+            "another --out, or pass --overwrite"
+        )
+    held = min(len(handle[name]) for name in ROW_DATASETS if name in handle)
+    held_errors = min(len(handle[name]) for name in ERROR_DATASETS)
+    if "committed" not in handle:
+        return held, held_errors
+    committed = handle["committed"]
+    if committed.shape != (2,) or committed.dtype.kind not in "iu":
+        raise InputError(
+            f"{where}: 'committed' must be two integer counts [rows, errors]; it is "
+            f"{committed.dtype} of shape {committed.shape}"
+        )
+    rows, errors = (int(n) for n in committed[:])
+    if not (0 <= rows <= held and 0 <= errors <= held_errors):
+        raise InputError(
+            f"{where}: 'committed' = [{rows}, {errors}], but the file holds {held} rows and "
+            f"{held_errors} error rows; it is damaged: choose another --out, or pass --overwrite"
+        )
     return rows, errors

@@ -226,6 +226,12 @@ class H5Store:
     def add(self, values: np.ndarray, paths: list[str], labels: list[int] | None) -> None:
         if self.file is None:
             self._create(values.shape[1:])
+        held = self.file["features"].shape[1:]
+        if tuple(values.shape[1:]) != tuple(held):
+            raise InputError(
+                f"{self.path} holds features of shape {tuple(held)} per image; this run gives "
+                f"{tuple(values.shape[1:])}: write to a new file, or pass --overwrite"
+            )
         width = self.file["paths"].dtype.itemsize
         encoded = [p.encode() for p in paths]
         if any(len(p) > width for p in encoded):

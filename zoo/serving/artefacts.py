@@ -28,10 +28,10 @@ from zoo import labels as labels_lib
 from zoo import registry
 from zoo.errors import InputError
 from zoo.spec import ModelSpec
+from zoo.user_files import is_savedmodel
 
 #: Artefact file suffixes and their formats (a SavedModel is a folder).
 FILE_FORMATS = {".onnx": "onnx", ".tflite": "litert"}
-SAVEDMODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")  # what TensorFlow loads as one
 #: The largest export report or labels file read (zoo's own are a few hundred KB at most).
 LARGEST_SIDECAR = 8 * 1024 * 1024
 
@@ -40,7 +40,7 @@ def artefact_format(source: str | Path) -> str | None:
     """``onnx``, ``litert`` or ``savedmodel`` for an artefact on disk, else None."""
     path = Path(source).expanduser()
     if path.is_dir():
-        return "savedmodel" if any((path / n).is_file() for n in SAVEDMODEL_FILES) else None
+        return "savedmodel" if is_savedmodel(path) else None
     return FILE_FORMATS.get(path.suffix.lower()) if path.is_file() else None
 
 
