@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -14,6 +16,8 @@ import pytest
 
 import zoo
 from zoo.user_files import code_objects
+
+from conftest import run_zoo
 
 
 def lambda_model(canary: Path, shape=(4,)):
@@ -210,3 +214,57 @@ def test_a_folder_tensorflow_loads_as_a_savedmodel_is_code_whatever_its_file_is_
     assert not canary.exists()
     artefact_output("mnist_convnet", folder, trust=True)  # trusted, TensorFlow runs its graph
     assert canary.read_text() == "ran"
+
+
+def hostile_keras(path: Path, config: str) -> Path:
+    """A ``.keras`` archive whose ``config.json`` is ``config`` (deflated: a few KB can hold
+    tens of MB)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", config)
+        archive.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
+    return path
+
+
+def peak_mib_of(*args: str) -> tuple[subprocess.CompletedProcess, float]:
+    """``zoo ARGS`` and the peak resident memory of that one process, in MiB."""
+    from conftest import ZOO_COMMAND
+
+    measure = (
+        "import json, resource, subprocess, sys; "
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "print(json.dumps([done.returncode, done.stdout, done.stderr, "
+        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024]))"
+    )
+    out = subprocess.run([sys.executable, "-c", measure, str(ZOO_COMMAND), *args],
+                         capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    code, stdout, stderr, peak = json.loads(out.stdout)
+    return subprocess.CompletedProcess(args, code, stdout, stderr), peak
+
+
+def test_a_keras_config_out_of_bounds_is_refused_in_one_line_without_the_memory(tmp_path):
+    from conftest import assert_clean_error
+
+    bomb = hostile_keras(tmp_path / "bomb.keras", '{"pad": [' + "0," * (30 << 20) + "0]}")
+    assert bomb.stat().st_size < 200_000  # 60 MiB inflated, under the old 64 MiB cap
+    result, peak = peak_mib_of("info", str(bomb))
+    assert_clean_error(result, "config.json inflates to over 8 MiB")
+    assert peak < 250, f"zoo info peaked at {peak:.0f} MiB"  # 358 MiB before, 133 now
+    nested = '{"config": ' + "[" * 200 + "]" * 200 + "}"
+    cases = {
+        "deeper than the JSON parser goes": ("[" * 100_000 + "]" * 100_000, "nests deeper than"),
+        "deeper than the bound": (nested, "nests deeper than 100 levels"),
+        "a list": ("[]", "holds a list, not a Keras model config"),
+        "config of a number": ('{"config": 5}', "is not a Keras model config"),
+        "layers of numbers": ('{"config": {"layers": [1, 2]}}', "is not a Keras model config"),
+        "a huge input": (json.dumps({"config": {"layers": [{"class_name": "InputLayer",
+                         "config": {"batch_shape": [None, 12000, 12000, 3]}}]}}),
+                         "is not sides of 1..8192"),
+    }  # fmt: skip
+    for case, (config, message) in cases.items():
+        path = hostile_keras(tmp_path / "hostile.keras", config)
+        with pytest.raises(zoo.InputError, match=re.escape(message)):
+            zoo.get_spec(str(path))
+        with pytest.raises(zoo.InputError, match=re.escape(message) if "nests" in message
+                           or "list" in message else None):  # fmt: skip
+            zoo.load(path)  # the shape of a config's layers is Keras' to refuse here
+        assert_clean_error(run_zoo("info", path), message), case

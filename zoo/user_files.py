@@ -28,7 +28,13 @@ SAFE_MODULES = ("keras", "zoo")
 #: Classes that carry code whatever module they come from.
 CODE_CLASSES = ("Lambda", "TFSMLayer")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
-CONFIG_LIMIT = 64 * 2**20  # a config bigger than this is not a model's
+#: The largest inflated ``config.json`` read: 8x the largest Keras application's (NASNetLarge,
+#: 1.0 MB; EfficientNetV2-L 0.96 MB). Parsing one costs about 12x its size in memory.
+CONFIG_LIMIT = 8 * 2**20
+#: The largest side of an input a model file may declare.
+INPUT_SIDE_LIMIT = 8192
+#: The deepest nesting of lists and dicts read from one (Keras applications: 11 levels).
+CONFIG_DEPTH = 100
 #: The weights inside a ``.keras`` archive: an HDF5 file, checked like any other.
 KERAS_WEIGHTS = "model.weights.h5"
 #: The files TensorFlow loads a folder as a SavedModel by (binary, chunked, text protobuf): a
@@ -110,15 +116,52 @@ def _check_hdf5(source: Any, path: str, largest: int | None) -> None:
 
 
 def keras_config(path: str | Path) -> dict[str, Any]:
-    """The model config inside a ``.keras`` archive, read without Keras."""
+    """The model config inside a ``.keras`` archive, read without Keras, within bounds: at
+    most ``CONFIG_LIMIT`` bytes inflated (read no further, whatever the archive declares) and
+    ``CONFIG_DEPTH`` levels deep, and a JSON object.
+
+    Raises:
+        InputError: not a Keras archive, or a config out of those bounds (one line each).
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             info = archive.getinfo("config.json")
-            if info.file_size > CONFIG_LIMIT:
-                raise InputError(f"{path}: config.json is {info.file_size} bytes: refused")
-            return json.loads(archive.read(info))
+            with archive.open(info) as member:
+                data = member.read(CONFIG_LIMIT + 1)
+        if max(info.file_size, len(data)) > CONFIG_LIMIT:
+            raise InputError(
+                f"{path}: config.json inflates to over {CONFIG_LIMIT >> 20} MiB (it declares "
+                f"{info.file_size} bytes); a model's config is at most about 1 MiB: refused"
+            )
+        config = json.loads(data)
+    except RecursionError:
+        config = None  # nested too deeply for the JSON parser itself: refused below
     except (zipfile.BadZipFile, KeyError, ValueError) as error:
         raise InputError(f"{path}: not a Keras archive ({error})") from None
+    if config is None or _deeper_than(config, CONFIG_DEPTH):
+        raise InputError(f"{path}: config.json nests deeper than {CONFIG_DEPTH} levels: refused")
+    if not isinstance(config, dict):
+        raise InputError(
+            f"{path}: config.json holds a {type(config).__name__}, not a Keras model config "
+            "(a JSON object)"
+        )
+    return config
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """True when lists and dicts nest in ``value`` more than ``limit`` levels (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def code_objects(config: Any, where: str = "model") -> list[str]:
@@ -217,8 +260,21 @@ def _input_shape(config: dict[str, Any], path: Path) -> tuple[Any, ...]:
             inner = layer.get("config", {})
             shape = inner.get("batch_shape") or inner.get("batch_input_shape")
             if shape:
-                return tuple(shape[1:])
+                return _bounded_shape(shape[1:], path)
     raise InputError(f"{path}: no input layer in its config (a functional model is needed)")
+
+
+def _bounded_shape(shape: Any, path: Path) -> tuple[Any, ...]:
+    """The input shape a config declares, each side free (None) or 1..``INPUT_SIDE_LIMIT``: a
+    hand-made config can declare 12000 x 12000 pixels, and preparing one image for it would
+    allocate gigabytes."""
+    if not isinstance(shape, list) or not all(
+        d is None or (type(d) is int and 0 < d <= INPUT_SIDE_LIMIT) for d in shape
+    ):
+        raise InputError(
+            f"{path}: its input shape {shape!r} is not sides of 1..{INPUT_SIDE_LIMIT} (or free)"
+        )
+    return tuple(shape)
 
 
 def _pooled_stage(config: dict[str, Any]) -> FeatureStage | None:
@@ -265,8 +321,12 @@ def file_spec(path: str | Path) -> ModelSpec:
 
     path = Path(path).expanduser().resolve()
     config = keras_config(path)
-    shape = _input_shape(config, path)
-    pooled = _pooled_stage(config)
+    try:
+        shape, pooled = _input_shape(config, path), _pooled_stage(config)
+    except (AttributeError, TypeError, KeyError, IndexError) as error:
+        raise InputError(
+            f"{path}: config.json is not a Keras model config ({type(error).__name__}: {error})"
+        ) from None
     labels_file = Path(f"{path}.labels.txt")
     names = tuple(labels_file.read_text().split()) if labels_file.is_file() else None
     photo = len(shape) == 3 and shape[-1] == 3
