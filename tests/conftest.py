@@ -101,6 +101,23 @@ def run_zoo(
     return result
 
 
+def run_zoo_measured(*args: str) -> tuple[subprocess.CompletedProcess, float]:
+    """``run_zoo(*args)`` and the peak resident memory of that one process, in MiB (measured
+    by a fresh parent, so no other child of the test process counts)."""
+    import json
+
+    measure = (
+        "import json, resource, subprocess, sys; "
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "print(json.dumps([done.returncode, done.stdout, done.stderr, "
+        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024]))"
+    )
+    out = subprocess.run([sys.executable, "-c", measure, str(ZOO_COMMAND), *map(str, args)],
+                         capture_output=True, text=True, timeout=600, check=True)  # fmt: skip
+    code, stdout, stderr, peak = json.loads(out.stdout)
+    return subprocess.CompletedProcess(args, code, stdout, stderr), peak
+
+
 def assert_clean_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
     """A non-zero exit with a one-line `zoo: error:` message and no Python traceback."""
     assert result.returncode != 0

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -17,7 +15,7 @@ import pytest
 import zoo
 from zoo.user_files import code_objects
 
-from conftest import run_zoo
+from conftest import run_zoo, run_zoo_measured
 
 
 def lambda_model(canary: Path, shape=(4,)):
@@ -225,28 +223,12 @@ def hostile_keras(path: Path, config: str) -> Path:
     return path
 
 
-def peak_mib_of(*args: str) -> tuple[subprocess.CompletedProcess, float]:
-    """``zoo ARGS`` and the peak resident memory of that one process, in MiB."""
-    from conftest import ZOO_COMMAND
-
-    measure = (
-        "import json, resource, subprocess, sys; "
-        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-        "print(json.dumps([done.returncode, done.stdout, done.stderr, "
-        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024]))"
-    )
-    out = subprocess.run([sys.executable, "-c", measure, str(ZOO_COMMAND), *args],
-                         capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
-    code, stdout, stderr, peak = json.loads(out.stdout)
-    return subprocess.CompletedProcess(args, code, stdout, stderr), peak
-
-
 def test_a_keras_config_out_of_bounds_is_refused_in_one_line_without_the_memory(tmp_path):
     from conftest import assert_clean_error
 
     bomb = hostile_keras(tmp_path / "bomb.keras", '{"pad": [' + "0," * (30 << 20) + "0]}")
     assert bomb.stat().st_size < 200_000  # 60 MiB inflated, under the old 64 MiB cap
-    result, peak = peak_mib_of("info", str(bomb))
+    result, peak = run_zoo_measured("info", bomb)
     assert_clean_error(result, "config.json inflates to over 8 MiB")
     assert peak < 250, f"zoo info peaked at {peak:.0f} MiB"  # 358 MiB before, 133 now
     nested = '{"config": ' + "[" * 200 + "]" * 200 + "}"

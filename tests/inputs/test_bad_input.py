@@ -13,7 +13,9 @@ import struct
 import subprocess
 import sys
 import tarfile
+import zipfile
 import zlib
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -26,7 +28,7 @@ from zoo.inference.prediction import predict_files
 from zoo.inputs.sources import find_sources, prepare_file
 from zoo.weights import bundle
 
-from conftest import ROOT, SAMPLES, assert_clean_error, run_zoo
+from conftest import ROOT, SAMPLES, assert_clean_error, run_zoo, run_zoo_measured
 
 PHOTO = ROOT / "zoo" / "data" / "photos" / "cat.jpg"
 MOBILENET = "mobilenet_v1_0.25_128"
@@ -229,3 +231,42 @@ def test_a_broken_mnist_file_is_a_clear_error(tmp_path, damage, message):
     result = run_zoo("classics", "train", "softmax_regression", "--out", tmp_path / "o",
                      "--data", path, "--epochs", "1")  # fmt: skip
     assert_clean_error(result, message)
+
+
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    from numpy.lib import format as npy
+
+    out = io.BytesIO()
+    npy.write_array_header_1_0(out, {"descr": "|u1", "fortran_order": False, "shape": shape})
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def mnist_bomb(tmp_path_factory) -> Path:
+    """The review's file: 1.5 MB of deflated zeros declaring 2,000,000 digits (1.57 GB)."""
+    path = tmp_path_factory.mktemp("bomb") / "mnist.npz"
+    count, chunk = 2_000_000, bytes(16 << 20)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("x_train.npy", "w", force_zip64=True) as member:
+            member.write(_npy_header((count, 28, 28)))
+            for start in range(0, count * 784, len(chunk)):
+                member.write(chunk[: min(len(chunk), count * 784 - start)])
+        for key, shape in (("y_train", (count,)), ("x_test", (1, 28, 28)), ("y_test", (1,))):
+            with archive.open(f"{key}.npy", "w") as member:
+                member.write(_npy_header(shape) + bytes(int(np.prod(shape))))
+    return path
+
+
+def test_an_mnist_file_declaring_gigabytes_is_refused_before_reading(mnist_bomb, tmp_path):
+    assert mnist_bomb.stat().st_size < 2 << 20
+    train = ("classics", "train", "softmax_regression", "--out", tmp_path / "o", "--epochs", "1")
+    result, peak = run_zoo_measured(*train, "--data", mnist_bomb)
+    assert_clean_error(result, "declare 1.46 GiB, over the 1 GiB an MNIST file may hold")
+    assert peak < 400, f"peaked at {peak:.0f} MiB"  # 1.56 GB read before
+    liar = tmp_path / "liar.npz"  # a header declaring 2,000,000 digits over 1 KB of data
+    with zipfile.ZipFile(liar, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("x_train.npy", _npy_header((2_000_000, 28, 28)) + bytes(1024))
+        for key, shape in (("y_train", (10,)), ("x_test", (1, 28, 28)), ("y_test", (1,))):
+            archive.writestr(f"{key}.npy", _npy_header(shape) + bytes(int(np.prod(shape))))
+    result = run_zoo("classics", "table", "softmax_regression", "--data", liar)
+    assert_clean_error(result, "x_train declares (2000000, 28, 28) uint8", "more than its")

@@ -11,6 +11,12 @@ import numpy as np
 from zoo.errors import DataError
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
+#: The most bytes an MNIST file may declare for its arrays: MNIST itself is 55 MB (uint8), 440 MB
+#: even as float64; a file declaring more is refused before a byte of it is read.
+DECLARED_LIMIT = 1 << 30
+#: Deflate's largest possible expansion (about 1032:1): a member declaring more than this times
+#: its compressed size does not hold what it declares.
+DEFLATE_RATIO = 1032
 
 
 class Mnist(NamedTuple):
@@ -46,6 +52,7 @@ def find(path: str | Path | None = None) -> Path:
 def load(path: str | Path | None = None) -> Mnist:
     """Read MNIST from ``find(path)``, checking its arrays."""
     source = find(path)
+    _check_declared(source)
     try:
         with np.load(source) as data:
             arrays = {key: data[key] for key in KEYS}
@@ -62,6 +69,59 @@ def load(path: str | Path | None = None) -> Mnist:
             )
         _check_values(source, split, x, y)
     return Mnist(**arrays, path=source)
+
+
+def _declared_arrays(source: Path) -> dict[str, tuple[tuple[int, ...], np.dtype, int, int]]:
+    """{key: (shape, dtype, compressed bytes, stored bytes)} of the arrays an ``.npz`` declares
+    in its ``.npy`` headers, read without reading the arrays."""
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    found = {}
+    with zipfile.ZipFile(source) as archive:
+        for key in KEYS:
+            try:
+                info = archive.getinfo(f"{key}.npy")
+            except KeyError:
+                continue  # np.load's own KeyError names it below
+            with archive.open(info) as member:
+                major, _ = npy.read_magic(member)
+                header = npy.read_array_header_1_0 if major == 1 else npy.read_array_header_2_0
+                shape, _, dtype = header(member)
+            found[key] = (tuple(shape), dtype, info.compress_size, info.file_size)
+    return found
+
+
+def _check_declared(source: Path) -> None:
+    """Refuse, before loading, an MNIST file whose arrays declare more than ``DECLARED_LIMIT``
+    bytes, or more than its members can hold (a 1.5 MB file declaring 1.57 GB was read into
+    1.56 GB of memory)."""
+    import zipfile
+
+    if not zipfile.is_zipfile(source):
+        return  # np.load says what it is
+    try:
+        declared = _declared_arrays(source)
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise DataError(f"Could not read MNIST file {source}: {error}") from None
+    total = 0
+    for key, (shape, dtype, packed, stored) in declared.items():
+        if dtype.hasobject:
+            raise DataError(f"{source}: {key} holds Python objects ({dtype}), not numbers")
+        size = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+        if size > stored or (packed < stored and size > DEFLATE_RATIO * max(packed, 1)):
+            raise DataError(
+                f"{source}: {key} declares {shape} {dtype} ({size:,} bytes), more than its "
+                f"{packed:,} bytes in the file can hold: a damaged or hostile file"
+            )
+        total += size
+    if total > DECLARED_LIMIT:
+        raise DataError(
+            f"{source}: its arrays declare {total / 2**30:.2f} GiB, over the "
+            f"{DECLARED_LIMIT >> 30} GiB an MNIST file may hold (MNIST is 55 MB): refused "
+            "before reading"
+        )
 
 
 def _check_values(source: Path, split: str, x: np.ndarray, y: np.ndarray) -> None:
