@@ -188,6 +188,26 @@ def test_a_compressed_bundle_that_would_expand_a_thousandfold_is_refused(tmp_pat
     assert gzip.decompress(path.read_bytes())  # a real gzip: refused for its ratio alone
 
 
+def test_a_bundle_of_many_headers_is_refused_reading_no_further_than_the_cap(tmp_path):
+    many = tmp_path / "many.tar.gz"  # 20,000 empty members (the review's had 2 million)
+    with gzip.open(many, "wb") as stream:
+        for index in range(20_000):
+            stream.write(tarfile.TarInfo(f"{index:07d}.h5").tobuf(tarfile.USTAR_FORMAT))
+        stream.write(bytes(1024))  # the end-of-archive blocks
+    long_headers = tmp_path / "pax.tar"  # three members whose pax records hold 600 KB each
+    with tarfile.open(long_headers, "w", format=tarfile.PAX_FORMAT) as tar:
+        for index in range(3):
+            info = tarfile.TarInfo(f"{index}.h5")
+            info.pax_headers = {"comment": "x" * 600_000}
+            tar.addfile(info, io.BytesIO(b""))
+    for path in (many, long_headers):
+        message = "over 1024 members or 1 MiB of headers"
+        with pytest.raises(WeightsError, match=message):
+            bundle.import_bundle(path)
+        result = run_zoo("cache", "import", path, env={"KERAS_HOME": str(tmp_path / "k")})
+        assert_clean_error(result, message)
+
+
 # -- arguments and data that make no sense --------------------------------------------------
 
 

@@ -152,9 +152,26 @@ def write_bundle(paths: list[Path], bundle: Path) -> None:
     os.replace(temp, bundle)
 
 
+#: The most members a bundle may have (one per weights file of the registry, and its manifest)
+#: and the most header bytes (tar headers, long names, pax records) read before refusing: a 4.4
+#: MB .tar.gz of 2 million headers took 64 s and 809 MB to refuse when all were read first.
+MAX_MEMBERS = 1024
+MAX_HEADER_BYTES = 1 << 20
+
+
 def _safe_members(tar: tarfile.TarFile, bundle: Path) -> dict[str, tarfile.TarInfo]:
-    members = {}
-    for member in tar.getmembers():
+    """The bundle's members by name, read one header at a time and refused at the first that
+    is not a plain file, past ``MAX_MEMBERS`` or past ``MAX_HEADER_BYTES`` of headers."""
+    members: dict[str, tarfile.TarInfo] = {}
+    header_bytes = 0
+    while (member := tar.next()) is not None:
+        header_bytes += member.offset_data - member.offset
+        if len(members) >= MAX_MEMBERS or header_bytes > MAX_HEADER_BYTES:
+            raise WeightsError(
+                f"Bundle {bundle} refused: over {MAX_MEMBERS} members or "
+                f"{MAX_HEADER_BYTES >> 20} MiB of headers (a bundle holds one member per weights "
+                "file and its manifest); read no further"
+            )
         name = member.name
         if not member.isfile():
             kind = "a link" if member.issym() or member.islnk() else "not a regular file"
