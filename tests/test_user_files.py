@@ -240,7 +240,7 @@ def test_a_keras_config_out_of_bounds_is_refused_in_one_line_without_the_memory(
         "layers of numbers": ('{"config": {"layers": [1, 2]}}', "is not a Keras model config"),
         "a huge input": (json.dumps({"config": {"layers": [{"class_name": "InputLayer",
                          "config": {"batch_shape": [None, 12000, 12000, 3]}}]}}),
-                         "is not sides of 1..8192"),
+                         "sides must be 1..8192 (or free), at most 50,331,648 values"),
     }  # fmt: skip
     for case, (config, message) in cases.items():
         path = hostile_keras(tmp_path / "hostile.keras", config)

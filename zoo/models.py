@@ -21,7 +21,7 @@ from zoo import registry
 from zoo.backend import quiet_tensorflow
 from zoo.errors import InputError, WeightsError
 from zoo.spec import ModelSpec
-from zoo.user_files import check_hdf5, load_user_model, model_file_kind
+from zoo.user_files import check_hdf5, check_model_file, load_user_model, model_file_kind
 from zoo.weights import resolve as weights_lib
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def load(
         model = load(spec.weights.file, trust=trust)
         return model if features is None else feature_model(model, spec, list(features))
     if spec.weights is not None and spec.weights.source == "run":
-        return _load_run(spec, weights, include_top, num_classes, input_shape, features)
+        return _load_run(spec, weights, include_top, num_classes, input_shape, features, trust)
     keras_application = spec.keras_function is not None  # has a headless form and file
     if features is not None and keras_application and num_classes is None:
         include_top = "logits" in features
@@ -164,8 +164,10 @@ def load(
     return model
 
 
-def _load_run(spec: ModelSpec, weights, include_top, num_classes, input_shape, features):
-    """The model of a fine-tuning run directory (its verified ``model.keras``)."""
+def _load_run(spec: ModelSpec, weights, include_top, num_classes, input_shape, features, trust):
+    """The model of a fine-tuning run directory: its ``model.keras``, verified against the
+    run's ``model_sha256`` and then checked as any ``.keras`` file is (no code without
+    ``trust``, no HDF5 reading other files): the record and the model may both be forged."""
     if weights != "default" or not include_top or input_shape is not None:
         raise InputError(
             f"{spec.name} is a fine-tuned run: it loads as it was saved (weights='default'; "
@@ -175,8 +177,9 @@ def _load_run(spec: ModelSpec, weights, include_top, num_classes, input_shape, f
     import keras
 
     path = weights_lib.resolve(spec, "default")
+    check_model_file(path, "keras", trust)
     try:
-        model = keras.saving.load_model(path, compile=False)
+        model = keras.saving.load_model(path, compile=False, safe_mode=not trust)
     except Exception as error:  # Keras raises many types for a bad archive
         raise WeightsError(f"Could not load {path}: {error}") from None
     if num_classes is not None:

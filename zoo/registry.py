@@ -15,9 +15,10 @@ from __future__ import annotations
 import difflib
 import fnmatch
 from collections.abc import Iterable
+from pathlib import Path
 
 from zoo import run_dir, user_files
-from zoo.errors import UnknownModelError
+from zoo.errors import DataError, UnknownModelError
 from zoo.spec import ModelSpec, validate_spec
 
 FAMILY_MODULES = (
@@ -106,8 +107,13 @@ def get_spec(name: str) -> ModelSpec:
     if isinstance(name, ModelSpec):
         return name
     if run_dir.is_run_dir(name):
-        record = run_dir.read_run(name)
-        return run_dir.run_spec(name, get_spec(record.get("base_model")))
+        base = run_dir.read_run(name).get("base_model")
+        if base not in _REGISTRY:  # a path (even to this run) or a name zoo does not know
+            raise DataError(
+                f"{Path(name) / run_dir.RUN_FILE}: base_model {base!r} is not a registered "
+                "model; a run records the registry model it was fine-tuned from"
+            )
+        return run_dir.run_spec(name, _REGISTRY[base])
     if user_files.model_file_kind(name) == "keras":
         return user_files.file_spec(name)
     try:

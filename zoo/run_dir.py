@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import DataError
-from zoo.spec import ModelSpec, WeightsSpec
+from zoo.spec import ModelSpec, WeightsSpec, input_shape_problem
 
 MODEL_FILE = "model.keras"
 LABELS_FILE = "labels.json"
@@ -60,20 +60,89 @@ def is_run_dir(name: object) -> bool:
         return False
 
 
+#: The largest JSON file of a run directory read (a run.json of 1,000 epochs is about 1 MB).
+JSON_LIMIT = 32 << 20
+#: The most classes a run may have.
+LABELS_LIMIT = 100_000
+#: The fields of run.json zoo reads, and the JSON type each must have when present.
+RUN_FIELDS = {
+    "status": str, "base_model": str, "summary": str, "arguments": dict, "spec": dict,
+    "history": list, "bad_files": list, "model_sha256": str, "distribution": dict,
+}  # fmt: skip
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
 def read_json(path: Path) -> Any:
-    """The JSON in ``path``; a ``DataError`` naming the file when it is unreadable."""
+    """The JSON in ``path`` (at most ``JSON_LIMIT`` bytes read); a ``DataError`` naming the file
+    when it is unreadable, too large or nested past what the parser takes."""
     try:
-        return json.loads(path.read_text())
+        with open(path, "rb") as handle:
+            data = handle.read(JSON_LIMIT + 1)
+        if len(data) > JSON_LIMIT:
+            raise DataError(f"{path}: over {JSON_LIMIT >> 20} MiB, not a file zoo wrote")
+        return json.loads(data)
+    except RecursionError:
+        raise DataError(f"{path}: nested too deeply to be a file zoo wrote") from None
     except (OSError, ValueError) as error:
         raise DataError(f"{path}: unreadable ({error})") from None
 
 
 def read_run(folder: str | Path) -> dict[str, Any]:
-    """The run record (run.json) of a run directory."""
-    record = read_json(Path(folder).expanduser() / RUN_FILE)
-    if not isinstance(record, dict) or record.get("format", 0) > RUN_FORMAT:
-        raise DataError(f"{folder}/{RUN_FILE}: not a run record this zoo version reads")
+    """The run record (run.json) of a run directory, checked field by field.
+
+    Raises:
+        DataError: one line naming the field that is wrong (``run_record_problem``).
+    """
+    path = Path(folder).expanduser() / RUN_FILE
+    record = read_json(path)
+    problem = run_record_problem(record)
+    if problem:
+        raise DataError(f"{path}: {problem}; not a run record this zoo version reads")
     return record
+
+
+def run_record_problem(record: Any) -> str | None:
+    """What is wrong with a run record (None when nothing): its type, its ``format``, the type
+    of each field zoo reads (``RUN_FIELDS``), and the derived spec's bounds."""
+    if not isinstance(record, dict):
+        return f"a {type(record).__name__}, not a JSON object"
+    version = record.get("format", 0)
+    if type(version) is not int or not 0 <= version <= RUN_FORMAT:
+        return f"format {version!r} (this zoo reads 0..{RUN_FORMAT})"
+    for key, kind in RUN_FIELDS.items():
+        if key in record and not isinstance(record[key], kind):
+            found = _JSON_NAMES.get(type(record[key]), type(record[key]).__name__)
+            return f"{key} is {_article(found)}, not {_article(_JSON_NAMES[kind])}"
+    if "model_sha256" in record and not SHA256_HEX.fullmatch(record["model_sha256"]):
+        return f"model_sha256 {record['model_sha256'][:80]!r} is not a sha256"
+    return _spec_problem(record.get("spec"))
+
+
+_JSON_NAMES = {str: "string", dict: "object", list: "list", int: "number", float: "number",
+               bool: "boolean", type(None): "null"}  # fmt: skip
+
+
+def _article(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
+def _spec_problem(derived: dict[str, Any] | None) -> str | None:
+    if derived is None:
+        return None
+    problem = input_shape_problem(derived.get("input_shape"))
+    if problem:
+        return f"spec: {problem}"
+    labels = derived.get("labels")
+    if (
+        not isinstance(labels, list)
+        or not 1 <= len(labels) <= LABELS_LIMIT
+        or not all(isinstance(name, str) and len(name) <= 1000 for name in labels)
+    ):
+        return f"spec: labels must be a list of 1..{LABELS_LIMIT:,} class names"
+    params = derived.get("params", 1)
+    if type(params) is not int or params < 0:
+        return f"spec: params {params!r} is not a count"
+    return None
 
 
 def differences(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
@@ -106,12 +175,18 @@ def run_spec(folder: str | Path, base: ModelSpec) -> ModelSpec:
             f"{folder} is a fine-tuning run that has not finished (status "
             f"{record.get('status')!r}); run the same `zoo finetune` command again to resume it"
         )
-    derived = record["spec"]
+    derived = record.get("spec")
+    if derived is None or "model_sha256" not in record:
+        missing = "spec" if derived is None else "model_sha256"
+        raise DataError(
+            f"{folder / RUN_FILE}: a finished run without {missing} (zoo records it when a run "
+            "ends): the record was edited or comes from elsewhere, and its model is not loaded"
+        )
     return dataclasses.replace(
         base,
         name=model_name(folder),
         summary=record.get("summary")
-        or f"{base.name} fine-tuned on {record['arguments'].get('data')}",
+        or f"{base.name} fine-tuned on {record.get('arguments', {}).get('data')}",
         input_shape=tuple(derived["input_shape"]),
         num_classes=len(derived["labels"]),
         labels=tuple(derived["labels"]),
@@ -119,7 +194,7 @@ def run_spec(folder: str | Path, base: ModelSpec) -> ModelSpec:
             source="run",
             file=str(folder / MODEL_FILE),
             sha256=record.get("model_sha256"),
-            trained_on=str(record["arguments"].get("data")),
+            trained_on=str(record.get("arguments", {}).get("data")),
         ),
         weights_no_top=None,
         feature_stages=tuple(s for s in base.feature_stages if s.name != "logits"),

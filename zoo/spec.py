@@ -18,6 +18,45 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+#: The largest input a model file or run record may declare: sides of at most 8192 and at most
+#: 4096 x 4096 x 3 values per image (201 MB as float32). A hand-made 231-byte run.json
+#: declaring 12000 x 12000 x 3 allocated 6.16 GB before failing.
+INPUT_SIDE_LIMIT = 8192
+INPUT_VALUES_LIMIT = 4096 * 4096 * 3
+
+
+def input_shape_problem(shape: Any, free_sides: bool = False) -> str | None:
+    """What is wrong with an input shape read from a file (None when nothing): a list of 1 to 4
+    sides, each a whole number 1..``INPUT_SIDE_LIMIT`` (or None, with ``free_sides``), with at
+    most ``INPUT_VALUES_LIMIT`` values.
+
+    Example:
+        >>> input_shape_problem([12000, 12000, 3])
+        'input shape [12000, 12000, 3]: sides must be 1..8192, at most 50,331,648 values'
+    """
+    sides = shape if isinstance(shape, (list, tuple)) else None
+    fixed = [d for d in sides or () if d is not None]
+    if (
+        sides is None
+        or not 1 <= len(sides) <= 4
+        or not all(type(d) is int and 0 < d <= INPUT_SIDE_LIMIT for d in fixed)
+        or (len(fixed) < len(sides) and not free_sides)
+        or _product(fixed) > INPUT_VALUES_LIMIT
+    ):
+        return (
+            f"input shape {shape!r}: sides must be 1..{INPUT_SIDE_LIMIT}"
+            f"{' (or free)' if free_sides else ''}, at most {INPUT_VALUES_LIMIT:,} values"
+        )
+    return None
+
+
+def _product(values: list[int]) -> int:
+    total = 1
+    for value in values:
+        total *= value
+    return total
+
+
 #: Preprocessing modes a spec may name; each is an in-graph layer in ``zoo.preprocessing``.
 PREPROCESSING_MODES = ("raw", "mnist", "caffe", "tf", "torch")
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import InputError, WeightsError
-from zoo.spec import FeatureStage, ModelSpec, WeightsSpec
+from zoo.spec import FeatureStage, ModelSpec, WeightsSpec, input_shape_problem
 
 #: Modules a ``.keras`` config may name objects from without trust.
 SAFE_MODULES = ("keras", "zoo")
@@ -31,8 +31,6 @@ MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 #: The largest inflated ``config.json`` read: 8x the largest Keras application's (NASNetLarge,
 #: 1.0 MB; EfficientNetV2-L 0.96 MB). Parsing one costs about 12x its size in memory.
 CONFIG_LIMIT = 8 * 2**20
-#: The largest side of an input a model file may declare.
-INPUT_SIDE_LIMIT = 8192
 #: The deepest nesting of lists and dicts read from one (Keras applications: 11 levels).
 CONFIG_DEPTH = 100
 #: The weights inside a ``.keras`` archive: an HDF5 file, checked like any other.
@@ -265,15 +263,12 @@ def _input_shape(config: dict[str, Any], path: Path) -> tuple[Any, ...]:
 
 
 def _bounded_shape(shape: Any, path: Path) -> tuple[Any, ...]:
-    """The input shape a config declares, each side free (None) or 1..``INPUT_SIDE_LIMIT``: a
-    hand-made config can declare 12000 x 12000 pixels, and preparing one image for it would
-    allocate gigabytes."""
-    if not isinstance(shape, list) or not all(
-        d is None or (type(d) is int and 0 < d <= INPUT_SIDE_LIMIT) for d in shape
-    ):
-        raise InputError(
-            f"{path}: its input shape {shape!r} is not sides of 1..{INPUT_SIDE_LIMIT} (or free)"
-        )
+    """The input shape a config declares, within ``zoo.spec.input_shape_problem``'s bounds
+    (free sides allowed): preparing one image for a declared 12000 x 12000 x 3 would allocate
+    gigabytes."""
+    problem = input_shape_problem(shape, free_sides=True)
+    if problem:
+        raise InputError(f"{path}: its {problem}")
     return tuple(shape)
 
 

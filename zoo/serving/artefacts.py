@@ -27,7 +27,7 @@ from pathlib import Path
 from zoo import labels as labels_lib
 from zoo import registry
 from zoo.errors import InputError
-from zoo.spec import ModelSpec
+from zoo.spec import ModelSpec, input_shape_problem
 from zoo.user_files import is_savedmodel
 
 #: Artefact file suffixes and their formats (a SavedModel is a folder).
@@ -102,9 +102,8 @@ def _labels(path: Path) -> tuple[str, ...]:
 def _input_shape(path: Path, report: dict, base: ModelSpec) -> tuple[int, ...]:
     shape = report.get("input_shape", list(base.input_shape))
     if (
-        not isinstance(shape, list)
+        input_shape_problem(shape)
         or len(shape) != len(base.input_shape)
-        or not all(isinstance(d, int) and 0 < d <= 4096 for d in shape)
         or shape[-1] != base.input_shape[-1]
     ):
         raise InputError(
