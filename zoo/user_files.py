@@ -3,8 +3,9 @@
 A model file can carry code: a ``Lambda`` layer's Python bytecode, or a config that names an
 arbitrary callable (``{"module": "os", "class_name": "system"}``, the class of Keras'
 CVE-2025-1550). zoo reads a ``.keras`` file's config itself before Keras sees it and refuses
-every such object unless the caller trusts the file (``trust=True`` / ``--trust``); Keras then
-loads it in its safe mode as well. A SavedModel folder and a legacy full-model ``.h5`` are code
+every object that is not on its allow-list of modelling classes (``zoo.model_config``) unless
+the caller trusts the file (``trust=True`` / ``--trust``); Keras then loads it in its safe mode
+as well. A SavedModel folder and a legacy full-model ``.h5`` are code
 by nature: they need the same explicit trust. Every HDF5 file zoo opens (weights too) is first
 checked for external storage, external links and virtual datasets, which read other files.
 
@@ -23,10 +24,6 @@ from typing import Any
 from zoo.errors import InputError, WeightsError
 from zoo.spec import FeatureStage, ModelSpec, WeightsSpec, input_shape_problem
 
-#: Modules a ``.keras`` config may name objects from without trust.
-SAFE_MODULES = ("keras", "zoo")
-#: Classes that carry code whatever module they come from.
-CODE_CLASSES = ("Lambda", "TFSMLayer")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 #: The largest inflated ``config.json`` read: 8x the largest Keras application's (NASNetLarge,
 #: 1.0 MB; EfficientNetV2-L 0.96 MB). Parsing one costs about 12x its size in memory.
@@ -163,23 +160,12 @@ def _deeper_than(value: Any, limit: int) -> bool:
 
 
 def code_objects(config: Any, where: str = "model") -> list[str]:
-    """Every object in a Keras config that carries or names code outside Keras and zoo."""
-    found: list[str] = []
-    if isinstance(config, list):
-        for item in config:
-            found.extend(code_objects(item, where))
-    elif isinstance(config, dict):
-        inner = config.get("config")
-        name = inner.get("name") if isinstance(inner, dict) else None
-        name = name if isinstance(name, str) else where
-        class_name, module = config.get("class_name"), config.get("module")
-        if class_name in CODE_CLASSES:
-            found.append(f"{class_name} layer {name!r}")
-        elif isinstance(module, str) and module.split(".")[0] not in SAFE_MODULES:
-            found.append(f"{module}.{class_name} (in {where!r})")
-        for value in config.values():
-            found.extend(code_objects(value, name))
-    return found
+    """Every object in a Keras config that is not a modelling object of Keras or zoo: code, a
+    callable of the wider Keras API, a layer that reads a file (``zoo.model_config``'s
+    allow-list)."""
+    from zoo.model_config import named_objects
+
+    return named_objects(config, where)
 
 
 def load_user_model(path: str | Path, trust: bool = False):
