@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+from zoo.exporting.image_graph import rgb_from_bytes
 from zoo.inputs.images import INK_FRACTION, MNIST_BOX, MNIST_SIZE
 
 
@@ -33,8 +34,7 @@ def digit_from_bytes(data):
     in 0..255. Fails (InvalidArgumentError) on a blank image, as the Python path does."""
     import tensorflow as tf
 
-    image = tf.io.decode_image(data, channels=3, expand_animations=False)
-    rgb = tf.cast(image, tf.float32)
+    rgb = rgb_from_bytes(data)  # upright, transparency on white paper, as the Python path
     gray = tf.floor(rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114 + 0.5)
     gray = tf.cond(_median(tf.reshape(gray, [-1])) > 127, lambda: 255.0 - gray, lambda: gray)
     gray = tf.nn.relu(gray - _median(tf.reshape(gray, [-1])))

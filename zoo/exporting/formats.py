@@ -75,9 +75,12 @@ def _write_savedmodel(model, path: Path, spec: ModelSpec, names: list[str]) -> N
 
 def _bytes_decoder(spec: ModelSpec, shape):
     """The in-graph decoder of one encoded image for ``serving_bytes``, as zoo's prediction
-    path prepares files: resized RGB for photo models, an MNIST-like digit for the MNIST ones;
-    None for a model that takes no image files."""
+    path prepares files (EXIF orientation and transparency on white included:
+    ``zoo.exporting.image_graph``): resized RGB for photo models, an MNIST-like digit for the
+    MNIST ones; None for a model that takes no image files."""
     import tensorflow as tf
+
+    from zoo.exporting.image_graph import rgb_from_bytes
 
     if spec.dataset == "imagenet" and shape[-1] == 3:
         height, width, _ = shape
@@ -98,13 +101,8 @@ def _bytes_decoder(spec: ModelSpec, shape):
             return tf.switch_case(index, branches)
 
         def decode(data):
-            is_jpeg = tf.equal(tf.strings.substr(data, 0, 3), b"\xff\xd8\xff")
-            image = tf.cond(
-                is_jpeg,
-                lambda: decode_jpeg(data),
-                lambda: tf.io.decode_image(data, channels=3, expand_animations=False),
-            )
-            image = tf.image.resize(tf.cast(image, tf.float32), (height, width), antialias=True)
+            image = rgb_from_bytes(data, decode_jpeg)  # upright, transparency on white
+            image = tf.image.resize(image, (height, width), antialias=True)
             image = tf.round(tf.clip_by_value(image, 0.0, 255.0))  # uint8 levels, as Pillow's
             return tf.ensure_shape(image, (height, width, 3))
 
