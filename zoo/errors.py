@@ -36,6 +36,12 @@ class TrainingError(ZooError):
     checkpoint is kept."""
 
 
+class WriteError(ZooError, OSError):
+    """A file zoo writes could not be written durably (a full disk, a quota, an I/O error);
+    what was written before it is kept whole, and the same command run again once there is
+    space goes on from there."""
+
+
 class ZooWarning(UserWarning):
     """Something a user should know that does not stop the work (e.g. an unchecked int8
     model); the CLI prints it as one ``zoo: warning:`` line."""

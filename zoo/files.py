@@ -10,15 +10,71 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import errno
 import os
 import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from zoo.errors import WriteError
+
 
 class LockedError(OSError):
     """Another process holds the lock (``file_lock(..., wait=False)``)."""
+
+
+#: errno values that mean "the disk cannot take this write": full, over quota, too large for
+#: the file-size limit, or failing.
+WRITE_FAILURES = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+_WRITE_FAILURE_WORDS = ("No space left on device", "Disk quota exceeded", "File too large",
+                        "Input/output error", "errno = 28", "errno = 27", "errno = 5")  # fmt: skip
+
+
+def is_write_failure(error: BaseException) -> bool:
+    """True for an error that says the disk could not take a write (``WRITE_FAILURES``), from
+    the OS or from a library that only reports it in its message (HDF5)."""
+    if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
+        return True
+    return any(word in str(error) for word in _WRITE_FAILURE_WORDS)
+
+
+def write_error(path: Path | str, error: BaseException, kept: str) -> WriteError:
+    """The one-line ``WriteError`` for a failed write of ``path``: why, and what is ``kept``."""
+    reason = os.strerror(error.errno) if getattr(error, "errno", None) else _reason(error)
+    if isinstance(error, OSError) and error.strerror and error.strerror != os.strerror(error.errno):
+        reason += f" ({error.strerror})"  # what zoo measured when it refused before writing
+    return WriteError(f"Could not write {path}: {reason}. {kept}")
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error)
+    for word in _WRITE_FAILURE_WORDS[:4]:
+        if word in text:
+            return word
+    return f"{type(error).__name__}: {text.splitlines()[0][:200] if text else ''}"
+
+
+def _what_is_kept(path: Path) -> str:
+    kept = "The previous file is kept, whole" if path.exists() else "Nothing was left in its place"
+    return f"{kept}; free some space and run the same command again"
+
+
+def fsync_path(path: Path | str) -> None:
+    """Flush ``path`` (a file or a folder) to the disk, so that a rename after it, or a count
+    that vouches for it, never outlives its content."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def durable_replace(temp: Path | str, path: Path | str) -> None:
+    """``os.replace(temp, path)`` with ``temp`` on the disk first and the rename after it."""
+    fsync_path(temp)
+    os.replace(temp, path)
+    fsync_path(Path(path).parent)
 
 
 @contextlib.contextmanager
@@ -107,7 +163,13 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     try:
         with os.fdopen(handle, "wb" if isinstance(data, bytes) else "w") as out:
             out.write(data)
-        os.replace(temp, path)
+            out.flush()
+            os.fsync(out.fileno())
+        durable_replace(temp, path)
+    except OSError as error:
+        if not is_write_failure(error):
+            raise
+        raise write_error(path, error, _what_is_kept(path)) from None
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
@@ -133,7 +195,11 @@ def atomic_path(path: Path) -> Iterator[Path]:
     temp.unlink()  # writers such as h5py and Keras create the file themselves
     try:
         yield temp
-        os.replace(temp, path)
+        durable_replace(temp, path)
+    except (OSError, RuntimeError) as error:  # h5py and Keras report a full disk as either
+        if not is_write_failure(error):
+            raise
+        raise write_error(path, error, _what_is_kept(path)) from None
     finally:
         if temp.exists():
             temp.unlink()

@@ -18,7 +18,11 @@ writing" flag set); the next run rewrites it as a plain file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import gc
+import os
+import shutil
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import InputError
-from zoo.files import atomic_path
+from zoo.files import atomic_path, is_write_failure, write_error
 from zoo.inference.feature_file import (
     ERROR_DATASETS,
     MIN_PATH_BYTES,
@@ -98,6 +102,9 @@ class MemoryStore:
         )
 
 
+#: Bytes kept free beyond a batch and its chunks, for HDF5's metadata.
+SPACE_MARGIN = 256 * 1024
+
 #: Test hook: called with the name of each write step of ``H5Store`` once it is done (the
 #: kill-at-every-write-point tests set it).
 WRITE_POINT_HOOK: Callable[[str], None] | None = None
@@ -134,6 +141,8 @@ class H5Store:
         self.file = None  # open (SWMR) once the file holds features
         self.pending_errors: list[tuple[str, str]] = []
         self.rows = self.errors = 0
+        self.committed = (0, 0)  # what the file's ``committed`` says, on the disk
+        self.broken = False  # a write failed: the file is closed without writing more
         self.done: set[str] = set()
         if path.exists() and overwrite:
             path.unlink()
@@ -166,6 +175,7 @@ class H5Store:
         if not (whole and closed):
             rewrite(self.path, rows, errors)  # drop what a kill left past the whole rows
         self.rows, self.errors = rows, errors
+        self.committed = (rows, errors)
         self.done = {p.decode() for p in paths}
         if has_features:
             self._open_swmr()
@@ -212,18 +222,76 @@ class H5Store:
         start = dataset.shape[0]
         dataset.resize(start + len(values), axis=0)
         dataset[start:] = values
+        dataset.flush()  # a failed write raises here, not in a destructor that only prints it
         _write_point(name)
 
     def _commit(self) -> None:
-        """Flush the rows written, then count them: a kill before the count leaves them out."""
-        self.file.flush()
+        """Flush the rows written to the disk (fsync), then count them: a kill or a full disk
+        before the count leaves them out, and the count is never ahead of the disk."""
+        self._sync()
         _write_point("flush")
         self.file["committed"][:] = [self.rows, self.errors]
         _write_point("committed")
-        self.file.flush()
+        self._sync()
+        self.committed = (self.rows, self.errors)
         _write_point("flush committed")
 
+    def _check_space(self, values: np.ndarray, count: int) -> None:
+        """Refuse a batch the disk has no room for, before HDF5 tries: HDF5 reports a failed
+        write only in part (some at close, in destructors that print it) and can crash at exit
+        on a file it cannot flush. The room asked for is the batch plus a new chunk of every
+        dataset (HDF5 allocates whole chunks) and a margin for its metadata."""
+        import errno
+
+        chunks = sum(
+            int(np.prod(dataset.chunks)) * dataset.dtype.itemsize
+            for dataset in self.file.values()
+            if getattr(dataset, "chunks", None)
+        )
+        needed = (
+            values.nbytes + count * self.file["paths"].dtype.itemsize + 2 * chunks + SPACE_MARGIN
+        )
+        free = shutil.disk_usage(self.path.parent).free
+        if free < needed:
+            raise OSError(
+                errno.ENOSPC,
+                f"{free >> 10} KiB free, the next batch needs about {needed >> 10} KiB",
+            )
+
+    def _sync(self) -> None:
+        self.file.flush()
+        os.fsync(self.file.id.get_vfd_handle())
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn a failed write (a full disk, an I/O error) into one ``WriteError`` naming the
+        file and what it keeps: the rows counted in ``committed`` before it."""
+        try:
+            yield
+        except (OSError, RuntimeError) as error:
+            if not is_write_failure(error):
+                raise
+            self.broken = True
+            rows, errors = self.committed
+            failure = write_error(
+                self.path, error,
+                f"It keeps the {rows} rows (and {errors} unreadable files) of the whole batches "
+                "written before; free some space and run the same command again to go on "
+                "from them",
+            )  # fmt: skip
+            # The failed write's frames hold HDF5 objects of the failing file: freed after the
+            # file is closed (as the traceback would free them on the way out), HDF5 crashes.
+            error.__traceback__ = None
+            del error
+            gc.collect()  # ... and so are those in reference cycles: free them first
+            self.close()
+            raise failure from None
+
     def add(self, values: np.ndarray, paths: list[str], labels: list[int] | None) -> None:
+        with self._writing():
+            self._add(values, paths, labels)
+
+    def _add(self, values: np.ndarray, paths: list[str], labels: list[int] | None) -> None:
         if self.file is None:
             self._create(values.shape[1:])
         held = self.file["features"].shape[1:]
@@ -232,6 +300,7 @@ class H5Store:
                 f"{self.path} holds features of shape {tuple(held)} per image; this run gives "
                 f"{tuple(values.shape[1:])}: write to a new file, or pass --overwrite"
             )
+        self._check_space(values, len(paths))
         width = self.file["paths"].dtype.itemsize
         encoded = [p.encode() for p in paths]
         if any(len(p) > width for p in encoded):
@@ -250,7 +319,8 @@ class H5Store:
     def add_error(self, path: str, reason: str) -> None:
         self.pending_errors.append((path, reason))
         if self.file is not None:
-            self._write_pending_errors()
+            with self._writing():
+                self._write_pending_errors()
 
     def _write_pending_errors(self) -> None:
         if not self.pending_errors:
@@ -262,17 +332,23 @@ class H5Store:
         self._commit()
 
     def close(self) -> None:
-        """Close the file; errors not yet written are dropped (a resume retries those files)."""
+        """Close the file; errors not yet written are dropped (a resume retries those files).
+        After a failed write the close may fail too: the rows counted before are kept."""
         if self.file is not None and self.file.id.valid:
-            self.file.close()
+            try:
+                self.file.close()
+            except (OSError, RuntimeError):
+                if not self.broken:
+                    raise
 
     def complete(self) -> None:
         """Write what is pending and close the file, whole (``finish`` also reads it back)."""
         if self.file is None:  # no batch had a readable image: a closed file of errors only
             self._finish_without_features()
         else:
-            self._write_pending_errors()
-            self.file.close()
+            with self._writing():
+                self._write_pending_errors()
+                self.file.close()
 
     def finish(self) -> FeatureResult:
         import h5py
