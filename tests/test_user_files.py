@@ -331,8 +331,9 @@ def test_keras_callables_a_config_names_are_refused_by_zoo_itself(tmp_path, case
     assert any(message in item for item in found), found
     with pytest.raises(zoo.InputError, match="holds code that would run"):
         zoo.load(hostile)
-    result = run_zoo("predict", SAMPLES / "digit_1.png", "--model", hostile)
-    assert "Traceback" not in result.stderr and message in result.stderr
+    if case == "get_file":  # the command line says it in one line too (one case: TF start-up)
+        result = run_zoo("predict", SAMPLES / "digit_1.png", "--model", hostile)
+        assert "Traceback" not in result.stderr and message in result.stderr
 
 
 AUDITED_LOAD = r"""

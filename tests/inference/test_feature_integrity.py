@@ -258,8 +258,9 @@ def test_a_damaged_feature_file_is_one_line_naming_what_is_wrong_on_resume(digit
         out = _tampered(clean, tmp_path / "f.h5", change)
         with pytest.raises(zoo.InputError, match=re.escape(message)):
             zoo.extract_features("mnist_convnet", digits, out=out)
-        cli = run_zoo("features", digits, "--model", "mnist_convnet", "--out", out, "--quiet")
-        assert_clean_error(cli, message), case
+        if case == "committed = [1e9, 0]":  # the command line too (one case: TF start-up)
+            cli = run_zoo("features", digits, "--model", "mnist_convnet", "--out", out, "--quiet")
+            assert_clean_error(cli, message)
 
 
 def test_a_loose_image_beside_class_folders_is_an_error(digits):

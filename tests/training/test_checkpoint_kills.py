@@ -48,7 +48,7 @@ def test_sigkill_at_random_moments_always_leaves_a_checkpoint_that_loads(tmp_pat
     out = tmp_path / "run"
     rng = np.random.default_rng(30)
     seen, killed = [], 0
-    for _ in range(4):
+    for _ in range(3):
         process = subprocess.Popen(finetune(data, out), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE, text=True)  # fmt: skip
         deadline = time.monotonic() + 120
@@ -62,7 +62,7 @@ def test_sigkill_at_random_moments_always_leaves_a_checkpoint_that_loads(tmp_pat
         state = last_checkpoint_loads(out)
         assert state is not None
         seen.append((state["phase"], state["epoch"]))
-    assert killed >= 3, seen  # killed mid-run, not after it had finished
+    assert killed >= 2, seen  # killed mid-run, not after it had finished
     assert seen == sorted(seen)  # each run went on from the last one
     finished = run_zoo(*finetune(data, out)[1:])
     assert finished.returncode == 0, finished.stderr[-2000:]
