@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import subprocess
@@ -99,6 +100,26 @@ def run_zoo(
     if check and result.returncode != 0:
         raise AssertionError(f"zoo {' '.join(map(str, args))} failed:\n{result.stderr}")
     return result
+
+
+@contextlib.contextmanager
+def tmpfs(folder: Path, size: str):
+    """A tmpfs of ``size`` (``2m``) mounted at ``folder`` for the block (``grow_tmpfs`` resizes
+    it): a disk that really fills up. Mounting needs root, as CI and the project's machines
+    have; elsewhere the test is skipped, naming why."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                             capture_output=True, text=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def grow_tmpfs(folder: Path, size: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,size={size}", str(folder)], check=True)
 
 
 def run_zoo_measured(*args: str) -> tuple[subprocess.CompletedProcess, float]:

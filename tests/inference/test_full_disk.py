@@ -5,8 +5,6 @@ space. Atomic writes keep the previous file whole. Needs root (it mounts a tmpfs
 
 from __future__ import annotations
 
-import subprocess
-
 import h5py
 import numpy as np
 import pytest
@@ -16,26 +14,16 @@ import zoo
 from zoo.errors import WriteError
 from zoo.files import atomic_write
 
-from conftest import MNIST_PATH, assert_clean_error, run_zoo
+from conftest import MNIST_PATH, assert_clean_error, grow_tmpfs, run_zoo, tmpfs
 
 pytestmark = pytest.mark.xdist_group("full_disk")
 
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 2 MB tmpfs at ``tmp_path / "disk"`` (resized with ``grow``)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
-                             capture_output=True, text=True)  # fmt: skip
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-def grow(disk, size: str = "32m") -> None:
-    subprocess.run(["mount", "-o", f"remount,size={size}", str(disk)], check=True)
+    """A 2 MB tmpfs at ``tmp_path / "disk"``."""
+    with tmpfs(tmp_path / "disk", "2m") as disk:
+        yield disk
 
 
 @pytest.fixture
@@ -66,7 +54,7 @@ def test_a_features_run_on_a_full_disk_keeps_whole_rows_and_resumes(small_disk, 
     assert 0 < len(kept) < 400 and f"It keeps the {len(kept)} rows" in full.stderr
     for path, features in kept.items():  # every counted row is whole: none zero, none empty
         assert path and np.array_equal(features, expected[path]), path
-    grow(small_disk)
+    grow_tmpfs(small_disk, "32m")
     run_zoo("features", digits, "--model", "mnist_convnet", "--out", out, "--quiet", check=True)
     resumed = rows_of(out)
     assert sorted(resumed) == sorted(expected)

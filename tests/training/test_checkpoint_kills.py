@@ -15,7 +15,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import ZOO_COMMAND, assert_clean_error, run_zoo
+from conftest import ZOO_COMMAND, assert_clean_error, grow_tmpfs, run_zoo, tmpfs
 from finetune_helpers import digits_folder
 
 pytestmark = pytest.mark.xdist_group("checkpoint_kills")
@@ -70,19 +70,11 @@ def test_sigkill_at_random_moments_always_leaves_a_checkpoint_that_loads(tmp_pat
 
 
 def test_a_finetune_into_a_full_disk_is_one_line_and_resumes_with_space(tmp_path):
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
-                             capture_output=True, text=True)  # fmt: skip
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
-    try:
-        data = digits_folder(tmp_path / "data", per_class=8, classes=range(3))
+    data = digits_folder(tmp_path / "data", per_class=8, classes=range(3))
+    with tmpfs(tmp_path / "disk", "1m") as disk:
         full = run_zoo(*finetune(data, disk / "run")[1:])
         assert_clean_error(full, "No space left on device", "run the same command again")
-        subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
+        grow_tmpfs(disk, "64m")
         again = run_zoo(*finetune(data, disk / "run")[1:])
         assert again.returncode == 0, again.stderr[-2000:]
         assert json.loads((disk / "run" / "run.json").read_text())["status"] == "finished"
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
