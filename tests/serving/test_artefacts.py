@@ -104,7 +104,7 @@ def test_what_zoo_serve_cannot_serve_is_refused_in_one_line(exported, tmp_path):
     stem = exported / "convnet"
     assert "two models would be served as convnet" in serve_fails(f"{stem}.onnx", f"{stem}.tflite")
     assert "runs on onnx; received --runtime tf" in serve_fails(f"{stem}.onnx", "--runtime", "tf")
-    assert "--precision int8" in serve_fails(f"{stem}.tflite", "--precision", "int8")
+    assert "--calibration apply" in serve_fails(f"{stem}.tflite", "--precision", "int8")
     assert "NAME=SOURCE" in serve_fails(f"bad name!={stem}.onnx")
 
     bare = tmp_path / "bare.onnx"

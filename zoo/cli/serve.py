@@ -80,6 +80,7 @@ def _settings(args) -> dict:
         "models": args.models,
         "runtime": args.runtime,
         "precision": args.precision,
+        "calibration": args.calibration,
         "weights": args.weights,
         "trust": args.trust,
         "options": {

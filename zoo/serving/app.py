@@ -349,7 +349,8 @@ def app_from_settings(settings: dict[str, Any]):
     models = [
         ServedModel.open(
             source, runtime=settings["runtime"], precision=settings["precision"],
-            weights=settings["weights"], trust=settings["trust"],
+            calibration=settings.get("calibration"), weights=settings["weights"],
+            trust=settings["trust"],
         )
         for source in settings["models"]
     ]  # fmt: skip

@@ -76,6 +76,7 @@ class ServedModel:
     spec: ModelSpec
     runtime: str | None = None
     precision: str | None = None
+    calibration: Any = None  # with precision int8: the images to calibrate and check on
     weights: Any = "default"
     trust: bool = False
     runner: Any = None
@@ -93,6 +94,7 @@ class ServedModel:
         *,
         runtime: str | None = None,
         precision: str | None = None,
+        calibration: Any = None,
         weights: Any = "default",
         trust: bool = False,
     ) -> ServedModel:
@@ -109,7 +111,7 @@ class ServedModel:
         opener = None
         fmt = artefacts.artefact_format(source)
         if fmt is not None:
-            _check_artefact_flags(source, fmt, runtime, precision)
+            _check_artefact_flags(source, fmt, runtime, precision, calibration)
             opener = artefacts.artefact_opener(source, trust)  # a SavedModel: trust first
             spec = artefacts.artefact_spec(source)
         else:
@@ -130,6 +132,7 @@ class ServedModel:
             spec=spec,
             runtime=runtime,
             precision=precision,
+            calibration=calibration,
             weights=weights,
             trust=trust,
             opener=opener,
@@ -156,8 +159,9 @@ class ServedModel:
             self.runner = self.opener()
         else:
             self.runner = predictions_runner(
-                self.spec, self.weights, self.runtime, self.trust, self.precision
-            )
+                self.spec, self.weights, self.runtime, self.trust, self.precision,
+                self.calibration,
+            )  # fmt: skip
         outputs = np.asarray(self.runner.run(np.zeros((1, *self.input_shape), np.uint8)))
         if outputs.shape[-1] != len(self.names):
             raise InputError(
@@ -265,7 +269,7 @@ class ServedModel:
         return top_k(np.asarray(probabilities), k, self.names, self.wordnet_ids)
 
 
-def _check_artefact_flags(source: str, fmt: str, runtime: str | None, precision: str | None):
+def _check_artefact_flags(source: str, fmt: str, runtime, precision, calibration) -> None:
     """An artefact runs in its own runtime and precision: ``--runtime`` / ``--precision`` may
     only name those."""
     own = "tf" if fmt == "savedmodel" else fmt
@@ -273,8 +277,8 @@ def _check_artefact_flags(source: str, fmt: str, runtime: str | None, precision:
         raise InputError(
             f"{source} is a {fmt} artefact and runs on {own}; received --runtime {runtime}"
         )
-    if precision not in (None, "float32"):
+    if precision not in (None, "float32") or calibration is not None:
         raise InputError(
-            f"{source} computes as it was exported; --precision {precision} applies to registry "
+            f"{source} computes as it was exported; --precision / --calibration apply to registry "
             "models and run directories (zoo export --quantize int8 makes an int8 artefact)"
         )
