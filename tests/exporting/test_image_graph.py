@@ -37,14 +37,18 @@ def photo() -> Image.Image:
 
 @pytest.fixture(scope="module")
 def decoders():
+    """The decoders as the SavedModel runs them: traced into a graph (``tf.function``), where
+    TensorFlow's type rules are stricter than when the same ops run eagerly."""
+    import tensorflow as tf
+
     from zoo.exporting.formats import _bytes_decoder
 
-    spec = zoo.get_spec(PHOTO_MODEL)
-    digit = zoo.get_spec("mnist_convnet")
-    return {
-        "photo": (spec, _bytes_decoder(spec, tuple(spec.input_shape))),
-        "digit": (digit, _bytes_decoder(digit, tuple(digit.input_shape))),
-    }
+    def traced(spec):
+        decode = _bytes_decoder(spec, tuple(spec.input_shape))
+        return tf.function(decode, input_signature=[tf.TensorSpec([], tf.string)])
+
+    spec, digit = zoo.get_spec(PHOTO_MODEL), zoo.get_spec("mnist_convnet")
+    return {"photo": (spec, traced(spec)), "digit": (digit, traced(digit))}
 
 
 def both(decoders, kind: str, data: bytes, tmp_path, suffix: str):

@@ -157,8 +157,8 @@ def rgb_from_bytes(data, decode_jpeg=None):
         # value (1, 3, 15), not 255: opaque is then the largest alpha there is.
         low_depth_grey = (
             tf.equal(tf.strings.substr(data, 0, 8), b"\x89PNG\r\n\x1a\n")
-            & (tf.gather(head, tf.minimum(24, tf.size(head, out_type=tf.int64) - 1)) < 8)
-            & tf.equal(tf.gather(head, tf.minimum(25, tf.size(head, out_type=tf.int64) - 1)), 0)
+            & (tf.gather(head, tf.minimum(tf.size(head, out_type=tf.int64) - 1, 24)) < 8)
+            & tf.equal(tf.gather(head, tf.minimum(tf.size(head, out_type=tf.int64) - 1, 25)), 0)
         )
         alpha = tf.cast(rgba[..., 3:], tf.float32)
         top = tf.maximum(tf.reduce_max(alpha), 1.0)
