@@ -12,6 +12,7 @@ import contextlib
 import datetime
 import errno
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Iterator
@@ -29,6 +30,8 @@ class LockedError(OSError):
 WRITE_FAILURES = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
 _WRITE_FAILURE_WORDS = ("No space left on device", "Disk quota exceeded", "File too large",
                         "Input/output error", "errno = 28", "errno = 27", "errno = 5")  # fmt: skip
+#: How NumPy reports a short write (no errno): "250000 requested and 130016 written".
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
 
 
 def is_write_failure(error: BaseException) -> bool:
@@ -36,7 +39,8 @@ def is_write_failure(error: BaseException) -> bool:
     the OS or from a library that only reports it in its message (HDF5)."""
     if isinstance(error, OSError) and error.errno in WRITE_FAILURES:
         return True
-    return any(word in str(error) for word in _WRITE_FAILURE_WORDS)
+    text = str(error)
+    return any(word in text for word in _WRITE_FAILURE_WORDS) or bool(_SHORT_WRITE.search(text))
 
 
 def write_error(path: Path | str, error: BaseException, kept: str) -> WriteError:
@@ -52,6 +56,8 @@ def _reason(error: BaseException) -> str:
     for word in _WRITE_FAILURE_WORDS[:4]:
         if word in text:
             return word
+    if _SHORT_WRITE.search(text):  # NumPy says no more; the disk is full (or failing)
+        return f"No space left on device ({_SHORT_WRITE.search(text).group(0)})"
     return f"{type(error).__name__}: {text.splitlines()[0][:200] if text else ''}"
 
 

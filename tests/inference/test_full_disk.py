@@ -71,3 +71,14 @@ def test_an_atomic_write_on_a_full_disk_keeps_the_previous_file(small_disk):
         atomic_write(target, "x" * (1 << 20))
     assert target.read_text() == '{"status": "finished"}'
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "run.json"]  # no temp
+
+
+def test_a_features_npy_on_a_full_disk_keeps_the_previous_file(small_disk, digits):
+    out = small_disk / "features.npy"
+    np.save(out, np.arange(3.0))  # an earlier run's features
+    (small_disk / "filler").write_bytes(bytes(1536 * 1024))  # 1 MB of features will not fit
+    full = run_zoo("features", digits, "--model", "mnist_convnet", "--out", out, "--quiet")
+    assert_clean_error(full, f"Could not write {out}: No space left on device",
+                       "The previous file is kept, whole")  # fmt: skip
+    assert np.load(out).tolist() == [0.0, 1.0, 2.0]
+    assert sorted(p.name for p in small_disk.iterdir()) == ["features.npy", "filler"]  # no temp

@@ -91,7 +91,8 @@ class MemoryStore:
     def finish(self) -> FeatureResult:
         features = np.concatenate(self.chunks) if self.chunks else np.zeros((0,), dtype=self.dtype)
         if self.npy_path is not None:
-            np.save(self.npy_path, features)
+            with atomic_path(Path(self.npy_path)) as temp:  # a failed write keeps the old one
+                np.save(temp, features)
         return FeatureResult(
             features,
             self.paths,
