@@ -56,8 +56,8 @@ def _reason(error: BaseException) -> str:
     for word in _WRITE_FAILURE_WORDS[:4]:
         if word in text:
             return word
-    if _SHORT_WRITE.search(text):  # NumPy says no more; the disk is full (or failing)
-        return f"No space left on device ({_SHORT_WRITE.search(text).group(0)})"
+    if short := _SHORT_WRITE.search(text):  # NumPy says no more; the disk is full (or failing)
+        return f"No space left on device ({short.group(0)})"
     return f"{type(error).__name__}: {text.splitlines()[0][:200] if text else ''}"
 
 

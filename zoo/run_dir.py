@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import DataError
-from zoo.spec import ModelSpec, WeightsSpec, input_shape_problem
+from zoo.spec import SHA256_PATTERN, ModelSpec, WeightsSpec, input_shape_problem
 
 MODEL_FILE = "model.keras"
 LABELS_FILE = "labels.json"
@@ -69,7 +69,6 @@ RUN_FIELDS = {
     "status": str, "base_model": str, "summary": str, "arguments": dict, "spec": dict,
     "history": list, "bad_files": list, "model_sha256": str, "distribution": dict,
 }  # fmt: skip
-SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def read_json(path: Path) -> Any:
@@ -113,7 +112,7 @@ def run_record_problem(record: Any) -> str | None:
         if key in record and not isinstance(record[key], kind):
             found = _JSON_NAMES.get(type(record[key]), type(record[key]).__name__)
             return f"{key} is {_article(found)}, not {_article(_JSON_NAMES[kind])}"
-    if "model_sha256" in record and not SHA256_HEX.fullmatch(record["model_sha256"]):
+    if "model_sha256" in record and not SHA256_PATTERN.fullmatch(record["model_sha256"]):
         return f"model_sha256 {record['model_sha256'][:80]!r} is not a sha256"
     return _spec_problem(record.get("spec"))
 

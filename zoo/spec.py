@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,20 +42,13 @@ def input_shape_problem(shape: Any, free_sides: bool = False) -> str | None:
         or not 1 <= len(sides) <= 4
         or not all(type(d) is int and 0 < d <= INPUT_SIDE_LIMIT for d in fixed)
         or (len(fixed) < len(sides) and not free_sides)
-        or _product(fixed) > INPUT_VALUES_LIMIT
+        or math.prod(fixed) > INPUT_VALUES_LIMIT
     ):
         return (
             f"input shape {shape!r}: sides must be 1..{INPUT_SIDE_LIMIT}"
             f"{' (or free)' if free_sides else ''}, at most {INPUT_VALUES_LIMIT:,} values"
         )
     return None
-
-
-def _product(values: list[int]) -> int:
-    total = 1
-    for value in values:
-        total *= value
-    return total
 
 
 #: Preprocessing modes a spec may name; each is an in-graph layer in ``zoo.preprocessing``.

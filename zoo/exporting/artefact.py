@@ -79,12 +79,10 @@ def _registered_base(source: Any, spec: ModelSpec) -> str | None:
     from zoo import run_dir
 
     registered = set(registry.list_models())
-    if spec.name in registered and not run_dir.is_run_dir(str(source)):
-        return spec.name
     if run_dir.is_run_dir(str(source)):
-        base = run_dir.read_run(str(source)).get("base_model")
-        return base if isinstance(base, str) and base in registered else None
-    return None
+        base = run_dir.read_run(str(source)).get("base_model")  # a string, when present
+        return base if base in registered else None
+    return spec.name if spec.name in registered else None
 
 
 def _sample_files(spec: ModelSpec, folder: Any, calibrating: list[str]) -> list[str]:
